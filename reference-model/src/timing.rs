@@ -1,0 +1,155 @@
+//! Cycle counts of every micro-instruction for L multiplier lanes.
+//!
+//! The datapath (see `hdl/README.md` for the block diagram):
+//!
+//! * the register file is two copies of one RAM (two read ports, one write
+//!   port), W = max(L, 2) words wide, so an element is R = 16 / W rows;
+//! * the multiplier has L 16x16-bit lanes and works through an operand in
+//!   C = 16 / L chunks ("a pass");
+//! * every instruction starts with one fetch cycle; register reads have one
+//!   cycle of latency.
+//!
+//! | instruction | cycles | why |
+//! |---|---|---|
+//! | MUL mod p | 2 + 17C + R | fetch, first read, 16 fused multiply/reduce passes and one final reduce pass (computing t - p alongside), write R rows |
+//! | MUL mod n | 2 + 16(2C + 1) + C + R | per row: multiply pass, one quotient cycle (q = t0 n'), reduce pass; then a final pass and the write |
+//! | ADD, SUB | 2 + 2R | fetch, R reads (computing s and s -/+ m), select, R writes |
+//! | COPY | 2 + R | streamed: each row is written the cycle after it is read |
+//! | CSWAP | 2 + 3R | R reads of both, R writes of each |
+//! | TEST | 2 + R | R reads, compare streamed |
+//! | FLAG | 3 | fetch, read the scalar rows, compute |
+//! | SETCNT, DJNZ, JMP, CALL, RET, HALT | 2 | fetch, execute |
+
+use crate::field::Modulus;
+use crate::isa::Instr;
+use core::fmt;
+
+/// A supported number of multiplier lanes: 1, 2, 4 or 8.
+///
+/// Lane counts that do not divide the 16 words of an element (3, 5, 6, 7)
+/// would leave a partial chunk in every pass and a partial register-file
+/// row; they are not built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Lanes(u8);
+
+/// A lane count that is not built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UnsupportedLanes(pub u32);
+
+impl fmt::Display for UnsupportedLanes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} lanes is not a supported build (use 1, 2, 4 or 8)",
+            self.0
+        )
+    }
+}
+
+impl Lanes {
+    /// Every supported lane count.
+    pub const ALL: [Lanes; 4] = [Lanes(1), Lanes(2), Lanes(4), Lanes(8)];
+    /// The "tiny" build.
+    pub const TINY: Lanes = Lanes(1);
+    /// The "fast" build.
+    pub const FAST: Lanes = Lanes(8);
+
+    /// Validates a lane count.
+    pub const fn new(l: u32) -> Result<Lanes, UnsupportedLanes> {
+        match l {
+            1 | 2 | 4 | 8 => Ok(Lanes(l as u8)),
+            _ => Err(UnsupportedLanes(l)),
+        }
+    }
+
+    /// L.
+    pub const fn get(self) -> u32 {
+        self.0 as u32
+    }
+
+    /// Words per register-file row, W = max(L, 2).
+    pub const fn row_words(self) -> u32 {
+        if self.0 < 2 {
+            2
+        } else {
+            self.0 as u32
+        }
+    }
+
+    /// Rows per element, R = 16 / W.
+    pub const fn rows(self) -> u32 {
+        16 / self.row_words()
+    }
+
+    /// Chunks per multiplier pass, C = 16 / L.
+    pub const fn chunks(self) -> u32 {
+        16 / self.0 as u32
+    }
+}
+
+impl fmt::Display for Lanes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "L={}", self.0)
+    }
+}
+
+/// Cycles from the fetch of `i` to its retirement, inclusive.
+pub const fn cycles(i: &Instr, lanes: Lanes) -> u32 {
+    let r = lanes.rows();
+    let c = lanes.chunks();
+    match i {
+        Instr::Mul { m: Modulus::P, .. } => 2 + 17 * c + r,
+        Instr::Mul { m: Modulus::N, .. } => 2 + 16 * (2 * c + 1) + c + r,
+        Instr::Add { .. } | Instr::Sub { .. } => 2 + 2 * r,
+        Instr::Copy { .. } => 2 + r,
+        Instr::Cswap { .. } => 2 + 3 * r,
+        Instr::Test { .. } => 2 + r,
+        Instr::Flag { .. } => 3,
+        Instr::SetCnt { .. }
+        | Instr::Djnz { .. }
+        | Instr::Jmp { .. }
+        | Instr::Call { .. }
+        | Instr::Ret
+        | Instr::Halt => 2,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::isa::Reg;
+
+    #[test]
+    fn geometry() {
+        assert_eq!(
+            (
+                Lanes::TINY.row_words(),
+                Lanes::TINY.rows(),
+                Lanes::TINY.chunks()
+            ),
+            (2, 8, 16)
+        );
+        assert_eq!(
+            (
+                Lanes::FAST.row_words(),
+                Lanes::FAST.rows(),
+                Lanes::FAST.chunks()
+            ),
+            (8, 2, 2)
+        );
+        assert_eq!(Lanes::new(3), Err(UnsupportedLanes(3)));
+    }
+
+    #[test]
+    fn multiplication_costs() {
+        let m = |m| Instr::Mul {
+            d: Reg(0),
+            a: Reg(1),
+            b: Reg(2),
+            m,
+        };
+        assert_eq!(cycles(&m(Modulus::P), Lanes::TINY), 282);
+        assert_eq!(cycles(&m(Modulus::P), Lanes::FAST), 38);
+        assert_eq!(cycles(&m(Modulus::N), Lanes::TINY), 554);
+    }
+}

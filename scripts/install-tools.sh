@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs on a Debian machine, skipping whatever
+# is already there: a Rust toolchain with the thumbv7em target (for the
+# no_std driver build), Verilator, yosys, nextpnr-ice40, icestorm, openssl.
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1; }
+have verilator || need+=(verilator)
+have yosys || need+=(yosys)
+have nextpnr-ice40 || need+=(nextpnr-ice40)
+have icepack || need+=(fpga-icestorm)
+have openssl || need+=(openssl)
+have g++ || need+=(g++)
+have make || need+=(make)
+have curl || need+=(curl ca-certificates)
+
+if [ "${#need[@]}" -gt 0 ]; then
+  echo "install-tools: installing ${need[*]}"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
+
+if ! have cargo; then
+  if [ -x "$HOME/.cargo/bin/cargo" ]; then
+    export PATH="$HOME/.cargo/bin:$PATH"
+  else
+    echo "install-tools: installing Rust with rustup"
+    curl -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --component clippy,rustfmt
+    export PATH="$HOME/.cargo/bin:$PATH"
+  fi
+fi
+
+if have rustup; then
+  rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
+  rustup target list --installed | grep -q '^thumbv7em-none-eabi$' || rustup target add thumbv7em-none-eabi
+fi

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite: installs missing tools, then formatting, lints,
+# the no_std build, and every test of the workspace.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/install-tools.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { echo; echo "=== $* ==="; }
+
+step "format"
+cargo fmt --all -- --check
+step "lints"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+step "no_std build of the shared protocol/ISA crate (thumbv7em-none-eabi)"
+cargo build --locked -p scu-model --lib --no-default-features --target thumbv7em-none-eabi
+cargo build --locked -p scu-model --lib --no-default-features --features alloc --target thumbv7em-none-eabi
+step "tests"
+cargo test --workspace --locked
+echo
+echo "all tests passed"
