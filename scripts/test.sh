@@ -4,6 +4,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/install-tools.sh
+# Tests that need verilator, yosys or nextpnr fail rather than skip.
+export SCU_REQUIRE_TOOLS=1
 export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { echo; echo "=== $* ==="; }

@@ -20,6 +20,8 @@
 //! | 21:17 | a |
 //! | 16:12 | b |
 //! | 11:0  | aux: TEST `[11]` b is the modulus, `[10:9]` condition, `[8]` action (0 flag, 1 error), `[7:5]` error bit; FLAG `[1:0]` mode; SETCNT `[8:0]` count; DJNZ/JMP/CALL `[9:0]` target |
+//!
+//! The positions and codes are the constants of [`layout`].
 
 use crate::consts;
 use crate::field::Modulus;
@@ -331,6 +333,51 @@ pub mod opcode {
     pub const RET: u32 = 12;
 }
 
+/// Bit positions of the instruction fields (least significant bit of each)
+/// and the codes in the `aux` field. The HDL's decoder is built from these.
+pub mod layout {
+    /// Opcode, 4 bits.
+    pub const OPCODE: u32 = 28;
+    /// Modulus select, 1 bit.
+    pub const MODULUS: u32 = 27;
+    /// Destination register, 5 bits.
+    pub const D: u32 = 22;
+    /// Operand a, 5 bits.
+    pub const A: u32 = 17;
+    /// Operand b, 5 bits.
+    pub const B: u32 = 12;
+    /// TEST: b is the modulus, 1 bit.
+    pub const TEST_VS_MODULUS: u32 = 11;
+    /// TEST: condition, 2 bits.
+    pub const TEST_COND: u32 = 9;
+    /// TEST: action (0 set F, 1 raise), 1 bit.
+    pub const TEST_ACTION: u32 = 8;
+    /// TEST: error bit, 3 bits.
+    pub const TEST_ERR: u32 = 5;
+    /// FLAG: mode, 2 bits.
+    pub const FLAG_MODE: u32 = 0;
+    /// SETCNT: count, 9 bits.
+    pub const COUNT: u32 = 0;
+    /// DJNZ, JMP, CALL: target, 10 bits.
+    pub const TARGET: u32 = 0;
+
+    /// FLAG mode codes.
+    pub const MODE_XOR_NEXT: u32 = 0;
+    /// F = K[cnt].
+    pub const MODE_BIT: u32 = 1;
+    /// F = not K[cnt].
+    pub const MODE_NOT_BIT: u32 = 2;
+
+    /// TEST condition codes.
+    pub const COND_EQ: u32 = 0;
+    /// a != b.
+    pub const COND_NE: u32 = 1;
+    /// a < b.
+    pub const COND_LT: u32 = 2;
+    /// a >= b.
+    pub const COND_GE: u32 = 3;
+}
+
 /// Why a word does not decode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DecodeError {
@@ -361,12 +408,16 @@ fn m_bit(m: Modulus) -> u32 {
 }
 
 fn pack(op: u32, m: Modulus, d: Reg, a: Reg, b: Reg, aux: u32) -> u32 {
-    (op << 28)
-        | (m_bit(m) << 27)
-        | ((d.0 as u32 & 31) << 22)
-        | ((a.0 as u32 & 31) << 17)
-        | ((b.0 as u32 & 31) << 12)
+    (op << layout::OPCODE)
+        | (m_bit(m) << layout::MODULUS)
+        | ((d.0 as u32 & 31) << layout::D)
+        | ((a.0 as u32 & 31) << layout::A)
+        | ((b.0 as u32 & 31) << layout::B)
         | (aux & 0xfff)
+}
+
+fn target_bits(t: u16) -> u32 {
+    (t as u32 & ((1 << PC_BITS) - 1)) << layout::TARGET
 }
 
 impl Instr {
@@ -383,11 +434,11 @@ impl Instr {
             Instr::Cswap { a, b } => pack(opcode::CSWAP, p, z, a, b, 0),
             Instr::Flag { k, mode } => {
                 let aux = match mode {
-                    FlagMode::XorNext => 0,
-                    FlagMode::Bit => 1,
-                    FlagMode::NotBit => 2,
+                    FlagMode::XorNext => layout::MODE_XOR_NEXT,
+                    FlagMode::Bit => layout::MODE_BIT,
+                    FlagMode::NotBit => layout::MODE_NOT_BIT,
                 };
-                pack(opcode::FLAG, p, z, k, z, aux)
+                pack(opcode::FLAG, p, z, k, z, aux << layout::FLAG_MODE)
             }
             Instr::Test { a, b, m, cond, act } => {
                 let (is_mod, b) = match b {
@@ -413,26 +464,34 @@ impl Instr {
                     (is_mod << 11) | (c << 9) | (act << 8) | (e << 5),
                 )
             }
-            Instr::SetCnt { n } => pack(opcode::SETCNT, p, z, z, z, n as u32 & 0x1ff),
-            Instr::Djnz { target } => pack(opcode::DJNZ, p, z, z, z, target as u32 & 0x3ff),
-            Instr::Jmp { target } => pack(opcode::JMP, p, z, z, z, target as u32 & 0x3ff),
-            Instr::Call { target } => pack(opcode::CALL, p, z, z, z, target as u32 & 0x3ff),
+            Instr::SetCnt { n } => pack(
+                opcode::SETCNT,
+                p,
+                z,
+                z,
+                z,
+                (n as u32 & 0x1ff) << layout::COUNT,
+            ),
+            Instr::Djnz { target } => pack(opcode::DJNZ, p, z, z, z, target_bits(target)),
+            Instr::Jmp { target } => pack(opcode::JMP, p, z, z, z, target_bits(target)),
+            Instr::Call { target } => pack(opcode::CALL, p, z, z, z, target_bits(target)),
             Instr::Ret => pack(opcode::RET, p, z, z, z, 0),
         }
     }
 
     /// Decodes a 32-bit word.
     pub fn decode(w: u32) -> Result<Instr, DecodeError> {
-        let m = if field(w, 27, 1) == 1 {
+        use layout as f;
+        let m = if field(w, f::MODULUS, 1) == 1 {
             Modulus::N
         } else {
             Modulus::P
         };
-        let d = Reg(field(w, 22, 5) as u8);
-        let a = Reg(field(w, 17, 5) as u8);
-        let b = Reg(field(w, 12, 5) as u8);
-        let aux = field(w, 0, 12);
-        Ok(match field(w, 28, 4) {
+        let d = Reg(field(w, f::D, 5) as u8);
+        let a = Reg(field(w, f::A, 5) as u8);
+        let b = Reg(field(w, f::B, 5) as u8);
+        let target = field(w, f::TARGET, PC_BITS) as u16;
+        Ok(match field(w, f::OPCODE, 4) {
             opcode::HALT => Instr::Halt,
             opcode::MUL => Instr::Mul { d, a, b, m },
             opcode::ADD => Instr::Add { d, a, b, m },
@@ -441,45 +500,39 @@ impl Instr {
             opcode::CSWAP => Instr::Cswap { a, b },
             opcode::FLAG => Instr::Flag {
                 k: a,
-                mode: match aux & 3 {
-                    0 => FlagMode::XorNext,
-                    1 => FlagMode::Bit,
-                    2 => FlagMode::NotBit,
+                mode: match field(w, f::FLAG_MODE, 2) {
+                    f::MODE_XOR_NEXT => FlagMode::XorNext,
+                    f::MODE_BIT => FlagMode::Bit,
+                    f::MODE_NOT_BIT => FlagMode::NotBit,
                     _ => return Err(DecodeError::Field(w)),
                 },
             },
             opcode::TEST => Instr::Test {
                 a,
-                b: if aux >> 11 & 1 == 1 {
+                b: if field(w, f::TEST_VS_MODULUS, 1) == 1 {
                     TestRhs::Modulus
                 } else {
                     TestRhs::Reg(b)
                 },
                 m,
-                cond: match aux >> 9 & 3 {
-                    0 => Cond::Eq,
-                    1 => Cond::Ne,
-                    2 => Cond::Lt,
+                cond: match field(w, f::TEST_COND, 2) {
+                    f::COND_EQ => Cond::Eq,
+                    f::COND_NE => Cond::Ne,
+                    f::COND_LT => Cond::Lt,
                     _ => Cond::Ge,
                 },
-                act: if aux >> 8 & 1 == 1 {
-                    Action::Raise((aux >> 5 & 7) as u8)
+                act: if field(w, f::TEST_ACTION, 1) == 1 {
+                    Action::Raise(field(w, f::TEST_ERR, 3) as u8)
                 } else {
                     Action::SetFlag
                 },
             },
             opcode::SETCNT => Instr::SetCnt {
-                n: (aux & 0x1ff) as u16,
+                n: field(w, f::COUNT, CNT_BITS) as u16,
             },
-            opcode::DJNZ => Instr::Djnz {
-                target: (aux & 0x3ff) as u16,
-            },
-            opcode::JMP => Instr::Jmp {
-                target: (aux & 0x3ff) as u16,
-            },
-            opcode::CALL => Instr::Call {
-                target: (aux & 0x3ff) as u16,
-            },
+            opcode::DJNZ => Instr::Djnz { target },
+            opcode::JMP => Instr::Jmp { target },
+            opcode::CALL => Instr::Call { target },
             opcode::RET => Instr::Ret,
             op => return Err(DecodeError::Opcode(op)),
         })

@@ -27,6 +27,8 @@ pub mod words;
 #[cfg(feature = "alloc")]
 pub mod asm;
 #[cfg(feature = "alloc")]
+pub mod backend;
+#[cfg(feature = "alloc")]
 pub mod iss;
 #[cfg(feature = "alloc")]
 pub mod microcode;

@@ -1,0 +1,1101 @@
+//! The scalar-multiplication engine: sequencer, microcode ROM, register
+//! file and field arithmetic unit in one block, cycle for cycle the machine
+//! whose timing `scu_model::timing` states.
+//!
+//! Datapath (L lanes, rows of W words, R = 16/W rows, C = 16/L chunks):
+//!
+//! ```text
+//!   ROM[pc] -> decode -> sequencer (phase, pass, chunk, row counters)
+//!   RegFile (2 read ports, 1 write port, W words a row)
+//!      port A: a rows / host reads      port B: b rows
+//!   Breg (16 words): B, rotated a chunk a cycle; ADD/SUB t; MUL t - m
+//!   Treg (16 words) + Ttop: the Montgomery accumulator; ADD/SUB s
+//!   lanes[L]: a_j * B chunk (or m * n chunk, or t0 * n') + m * p' words
+//!   chunk sum S = window + sum(lanes) + carry -> new chunk, carry
+//!   RowAlu (W words): ADD/SUB/TEST chains     RowDigest: trace digest
+//! ```
+//!
+//! Multiplication mod p fuses each Montgomery reduction into the next
+//! pass: pass j computes (T >> 16) + T0 p' + a_j B (p' = (p + 1) / 2^16),
+//! 16 such passes and a final one with a = 0 that also computes T - p. Mod n
+//! each row is a multiply pass (T >> 16) + a_i B, a quotient cycle
+//! q = t0 n' and a reduce pass T + q n, then a final shift pass.
+
+use crate::digest::RowDigest;
+use crate::lane::Lane;
+use crate::regfile::RegFile;
+use crate::rowalu::RowAlu;
+use rust_hdl::prelude::*;
+use scu_model::consts;
+use scu_model::isa::{err, layout, opcode, FIRST_CONST, STACK_DEPTH};
+use scu_model::words::U256;
+
+/// The engine's top-level state.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+pub enum EngState {
+    /// Waiting for `start`; the host owns the register file.
+    Idle,
+    /// Instruction cycle 0: the ROM reads the word at pc.
+    Fetch,
+    /// Executing the instruction.
+    Exec,
+}
+
+/// The phase within an instruction.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+pub enum Phase {
+    /// Cycle 1: first reads; control instructions execute.
+    Start,
+    /// Streaming rows in (ADD, SUB, COPY, TEST, CSWAP).
+    Stream,
+    /// Writing the destination (or CSWAP's first register).
+    WriteA,
+    /// Writing CSWAP's second register.
+    WriteB,
+    /// A multiply pass (mod p), a multiply pass (mod n), or the final pass.
+    Pass,
+    /// The reduce pass of a row mod n.
+    PassR,
+    /// The quotient cycle of a row mod n.
+    Quot,
+    /// FLAG's evaluation cycle.
+    FlagEval,
+}
+
+/// Decoded opcode.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+pub enum Op {
+    /// HALT.
+    Halt,
+    /// MUL.
+    Mul,
+    /// ADD.
+    Add,
+    /// SUB.
+    Sub,
+    /// COPY.
+    Copy,
+    /// CSWAP.
+    Cswap,
+    /// FLAG.
+    Flag,
+    /// TEST.
+    Test,
+    /// SETCNT.
+    SetCnt,
+    /// DJNZ.
+    Djnz,
+    /// JMP.
+    Jmp,
+    /// CALL.
+    Call,
+    /// RET.
+    Ret,
+    /// Anything undefined.
+    Illegal,
+}
+
+fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    Constant::new(v.into())
+}
+
+fn k256(v: &U256) -> Constant<Bits<256>> {
+    let mut b: Bits<256> = Bits::default();
+    for i in 0..16 {
+        let w: Bits<256> = (v.word(i) as u64).into();
+        b = b | (w << ((16 * i) as u64));
+    }
+    Constant::new(b)
+}
+
+fn log2(x: usize) -> u64 {
+    assert!(x.is_power_of_two());
+    x.trailing_zeros() as u64
+}
+
+/// The engine for L lanes. The other parameters are derived widths (Rust's
+/// const generics cannot compute them): CH = 16L chunk bits, SW >= 16L + 24
+/// sum bits, W = max(L, 2) row words, RB = 16W row bits, RSW = RB + 4, AW =
+/// 5 + log2(16 / W) address bits. Use the aliases in [`crate::config`].
+#[derive(LogicBlock)]
+pub struct Engine<
+    const L: usize,
+    const CH: usize,
+    const SW: usize,
+    const W: usize,
+    const RB: usize,
+    const RSW: usize,
+    const AW: usize,
+> {
+    /// System clock.
+    pub clock: Signal<In, Clock>,
+    /// Synchronous reset to Idle (the register file keeps its contents).
+    pub rst: Signal<In, Bit>,
+    /// Start the routine at `entry` (sampled while idle).
+    pub start: Signal<In, Bit>,
+    /// Microcode entry address.
+    pub entry: Signal<In, Bits<10>>,
+    /// Host write enable (idle only; writes to constant registers are ignored).
+    pub host_we: Signal<In, Bit>,
+    /// Host row address: register * R + row.
+    pub host_addr: Signal<In, Bits<AW>>,
+    /// Host write data.
+    pub host_wdata: Signal<In, Bits<RB>>,
+    /// Host read data: the row at the previous cycle's `host_addr`.
+    pub host_rdata: Signal<Out, Bits<RB>>,
+    /// Running.
+    pub busy: Signal<Out, Bit>,
+    /// One-cycle pulse after HALT retires.
+    pub done: Signal<Out, Bit>,
+    /// The error register.
+    pub err: Signal<Out, Bits<8>>,
+    /// Trace: an instruction retired in the previous cycle.
+    pub tr_valid: Signal<Out, Bit>,
+    /// Trace: its microcode address.
+    pub tr_pc: Signal<Out, Bits<10>>,
+    /// Trace: the register it wrote, or 0xff.
+    pub tr_dest: Signal<Out, Bits<8>>,
+    /// Trace: its digest (see `scu_model::trace::TraceEvent`).
+    pub tr_digest: Signal<Out, Bits<16>>,
+
+    rf: RegFile<RB, AW>,
+    rom: SyncROM<Bits<32>, 10>,
+    lanes: [Lane<SW>; L],
+    alu: RowAlu<RB, RSW>,
+    fold: RowDigest<W, RB>,
+
+    state: DFF<EngState>,
+    phase: DFF<Phase>,
+    pc: DFF<Bits<10>>,
+    cnt: DFF<Bits<9>>,
+    flag: DFF<Bit>,
+    errs: DFF<Bits<8>>,
+    stack: [DFF<Bits<10>>; STACK_DEPTH],
+    sp: DFF<Bits<3>>,
+    row: DFF<Bits<4>>,
+    chunk: DFF<Bits<5>>,
+    pass: DFF<Bits<5>>,
+    breg: DFF<Bits<256>>,
+    treg: DFF<Bits<256>>,
+    ttop: DFF<Bits<24>>,
+    carry: DFF<Bits<24>>,
+    mreg: DFF<Bits<16>>,
+    dborrow: DFF<Bit>,
+    use_alt: DFF<Bit>,
+    c1: DFF<Bit>,
+    c2: DFF<Bit>,
+    eqacc: DFF<Bit>,
+    dig: DFF<Bits<16>>,
+    t_valid: DFF<Bit>,
+    t_pc: DFF<Bits<10>>,
+    t_dest: DFF<Bits<8>>,
+    t_digest: DFF<Bits<16>>,
+    done_r: DFF<Bit>,
+
+    // Decode.
+    ir: Signal<Local, Bits<32>>,
+    opc: Signal<Local, Bits<4>>,
+    opk: Signal<Local, Op>,
+    modn: Signal<Local, Bit>,
+    rd: Signal<Local, Bits<5>>,
+    ra: Signal<Local, Bits<5>>,
+    rb: Signal<Local, Bits<5>>,
+    fmode: Signal<Local, Bits<2>>,
+    tcond: Signal<Local, Bits<2>>,
+    t_raise: Signal<Local, Bit>,
+    t_vsmod: Signal<Local, Bit>,
+    t_ebit: Signal<Local, Bits<3>>,
+    count: Signal<Local, Bits<9>>,
+    target: Signal<Local, Bits<10>>,
+    // Addressing.
+    a_reg: Signal<Local, Bits<5>>,
+    a_row: Signal<Local, Bits<5>>,
+    b_reg: Signal<Local, Bits<5>>,
+    b_row: Signal<Local, Bits<5>>,
+    w_reg: Signal<Local, Bits<5>>,
+    w_en: Signal<Local, Bit>,
+    w_data: Signal<Local, Bits<RB>>,
+    // Retirement.
+    retire: Signal<Local, Bit>,
+    halt: Signal<Local, Bit>,
+    next_pc: Signal<Local, Bits<10>>,
+    r_dest: Signal<Local, Bits<8>>,
+    r_digest: Signal<Local, Bits<16>>,
+    // Arithmetic.
+    modv: Signal<Local, Bits<256>>,
+    row_off: Signal<Local, Bits<9>>,
+    chunk_off: Signal<Local, Bits<9>>,
+    mod_row: Signal<Local, Bits<RB>>,
+    mod_chunk: Signal<Local, Bits<CH>>,
+    last_row: Signal<Local, Bit>,
+    last_chunk: Signal<Local, Bit>,
+    aword_off: Signal<Local, Bits<9>>,
+    a_word: Signal<Local, Bits<16>>,
+    b_off: Signal<Local, Bits<9>>,
+    b_chunk: Signal<Local, Bits<CH>>,
+    lane_x: Signal<Local, Bits<16>>,
+    lane_y: Signal<Local, Bits<CH>>,
+    red_on: Signal<Local, Bit>,
+    window: Signal<Local, Bits<SW>>,
+    sum: Signal<Local, Bits<SW>>,
+    part: [Signal<Local, Bits<SW>>; L],
+    new_chunk: Signal<Local, Bits<CH>>,
+    carry_out: Signal<Local, Bits<24>>,
+    dfull: Signal<Local, Bits<SW>>,
+    next_pass: Signal<Local, Bits<5>>,
+    outcome: Signal<Local, Bit>,
+    lt: Signal<Local, Bit>,
+    eq: Signal<Local, Bit>,
+    new_flag: Signal<Local, Bit>,
+    new_errs: Signal<Local, Bits<8>>,
+    cnt1: Signal<Local, Bits<10>>,
+    bit_a: Signal<Local, Bit>,
+    bit_b: Signal<Local, Bit>,
+    new_cnt: Signal<Local, Bits<9>>,
+
+    // Constants (numbers that depend on the parameters or come from scu-model).
+    c_p: Constant<Bits<256>>,
+    c_n: Constant<Bits<256>>,
+    c_pprime: Constant<Bits<256>>,
+    c_nprime: Constant<Bits<16>>,
+    c_ch: Constant<Bits<9>>,
+    c_rb: Constant<Bits<9>>,
+    c_top_ch: Constant<Bits<9>>,
+    c_top_rb: Constant<Bits<9>>,
+    c_log2r: Constant<Bits<4>>,
+    c_log2w: Constant<Bits<4>>,
+    c_log2l: Constant<Bits<4>>,
+    c_log2rb: Constant<Bits<4>>,
+    c_log2ch: Constant<Bits<4>>,
+    c_last_row: Constant<Bits<4>>,
+    c_last_chunk: Constant<Bits<5>>,
+    c_wmask: Constant<Bits<5>>,
+    c_rbmask: Constant<Bits<9>>,
+    c_win_mask: Constant<Bits<CH>>,
+    c_top_lane: Constant<Bits<9>>,
+    c_first_const: Constant<Bits<5>>,
+    c_err_illegal: Constant<Bits<8>>,
+    c_f_op: Constant<Bits<5>>,
+    c_f_mod: Constant<Bits<5>>,
+    c_f_d: Constant<Bits<5>>,
+    c_f_a: Constant<Bits<5>>,
+    c_f_b: Constant<Bits<5>>,
+    c_f_vsmod: Constant<Bits<5>>,
+    c_f_cond: Constant<Bits<5>>,
+    c_f_act: Constant<Bits<5>>,
+    c_f_err: Constant<Bits<5>>,
+    c_f_mode: Constant<Bits<5>>,
+    c_f_count: Constant<Bits<5>>,
+    c_f_target: Constant<Bits<5>>,
+    c_mode_xor: Constant<Bits<2>>,
+    c_mode_bit: Constant<Bits<2>>,
+    c_mode_not: Constant<Bits<2>>,
+    c_cond_eq: Constant<Bits<2>>,
+    c_cond_ne: Constant<Bits<2>>,
+    c_cond_lt: Constant<Bits<2>>,
+    c_op_halt: Constant<Bits<4>>,
+    c_op_mul: Constant<Bits<4>>,
+    c_op_add: Constant<Bits<4>>,
+    c_op_sub: Constant<Bits<4>>,
+    c_op_copy: Constant<Bits<4>>,
+    c_op_cswap: Constant<Bits<4>>,
+    c_op_flag: Constant<Bits<4>>,
+    c_op_test: Constant<Bits<4>>,
+    c_op_setcnt: Constant<Bits<4>>,
+    c_op_djnz: Constant<Bits<4>>,
+    c_op_jmp: Constant<Bits<4>>,
+    c_op_call: Constant<Bits<4>>,
+    c_op_ret: Constant<Bits<4>>,
+    c_stack_depth: Constant<Bits<3>>,
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > Engine<L, CH, SW, W, RB, RSW, AW>
+{
+    /// An engine running `rom` (at most 1024 words).
+    pub fn new(rom: &[u32]) -> Self {
+        assert!(matches!(L, 1 | 2 | 4 | 8), "lanes");
+        assert_eq!(CH, 16 * L);
+        assert!(SW >= 16 * L + 24);
+        assert_eq!(W, L.max(2));
+        assert_eq!(RB, 16 * W);
+        assert_eq!(RSW, RB + 4);
+        let rows = 16 / W;
+        assert_eq!(AW as u64, 5 + log2(rows));
+        assert!(rom.len() <= 1024);
+        let rom_words: Vec<Bits<32>> = rom.iter().map(|&w| (w as u64).into()).collect();
+        let pprime = consts::P.adc(&U256::ONE).0; // p + 1, then shifted by a word
+        let mut pp = [0u16; 16];
+        pp[..15].copy_from_slice(&pprime.0[1..16]);
+        let win_mask: Bits<CH> = if L == 1 {
+            0u64.into()
+        } else {
+            Bits::<CH>::mask() >> 16u64
+        };
+        Self {
+            clock: Default::default(),
+            rst: Default::default(),
+            start: Default::default(),
+            entry: Default::default(),
+            host_we: Default::default(),
+            host_addr: Default::default(),
+            host_wdata: Default::default(),
+            host_rdata: Default::default(),
+            busy: Default::default(),
+            done: Default::default(),
+            err: Default::default(),
+            tr_valid: Default::default(),
+            tr_pc: Default::default(),
+            tr_dest: Default::default(),
+            tr_digest: Default::default(),
+            rf: RegFile::new(),
+            rom: SyncROM::from(rom_words.into_iter()),
+            lanes: array_init::array_init(Lane::new),
+            alu: RowAlu::new(),
+            fold: RowDigest::new(),
+            state: Default::default(),
+            phase: Default::default(),
+            pc: Default::default(),
+            cnt: Default::default(),
+            flag: Default::default(),
+            errs: Default::default(),
+            stack: array_init::array_init(|_| Default::default()),
+            sp: Default::default(),
+            row: Default::default(),
+            chunk: Default::default(),
+            pass: Default::default(),
+            breg: Default::default(),
+            treg: Default::default(),
+            ttop: Default::default(),
+            carry: Default::default(),
+            mreg: Default::default(),
+            dborrow: Default::default(),
+            use_alt: Default::default(),
+            c1: Default::default(),
+            c2: Default::default(),
+            eqacc: Default::default(),
+            dig: Default::default(),
+            t_valid: Default::default(),
+            t_pc: Default::default(),
+            t_dest: Default::default(),
+            t_digest: Default::default(),
+            done_r: Default::default(),
+            ir: Default::default(),
+            opc: Default::default(),
+            opk: Default::default(),
+            modn: Default::default(),
+            rd: Default::default(),
+            ra: Default::default(),
+            rb: Default::default(),
+            fmode: Default::default(),
+            tcond: Default::default(),
+            t_raise: Default::default(),
+            t_vsmod: Default::default(),
+            t_ebit: Default::default(),
+            count: Default::default(),
+            target: Default::default(),
+            a_reg: Default::default(),
+            a_row: Default::default(),
+            b_reg: Default::default(),
+            b_row: Default::default(),
+            w_reg: Default::default(),
+            w_en: Default::default(),
+            w_data: Default::default(),
+            retire: Default::default(),
+            halt: Default::default(),
+            next_pc: Default::default(),
+            r_dest: Default::default(),
+            r_digest: Default::default(),
+            modv: Default::default(),
+            row_off: Default::default(),
+            chunk_off: Default::default(),
+            mod_row: Default::default(),
+            mod_chunk: Default::default(),
+            last_row: Default::default(),
+            last_chunk: Default::default(),
+            aword_off: Default::default(),
+            a_word: Default::default(),
+            b_off: Default::default(),
+            b_chunk: Default::default(),
+            lane_x: Default::default(),
+            lane_y: Default::default(),
+            red_on: Default::default(),
+            window: Default::default(),
+            sum: Default::default(),
+            part: array_init::array_init(|_| Default::default()),
+            new_chunk: Default::default(),
+            carry_out: Default::default(),
+            dfull: Default::default(),
+            next_pass: Default::default(),
+            outcome: Default::default(),
+            lt: Default::default(),
+            eq: Default::default(),
+            new_flag: Default::default(),
+            new_errs: Default::default(),
+            cnt1: Default::default(),
+            bit_a: Default::default(),
+            bit_b: Default::default(),
+            new_cnt: Default::default(),
+            c_p: k256(&consts::P),
+            c_n: k256(&consts::N),
+            c_pprime: k256(&U256(pp)),
+            c_nprime: k(consts::N_NEG_INV as u64),
+            c_ch: k(CH as u64),
+            c_rb: k(RB as u64),
+            c_top_ch: k((256 - CH) as u64),
+            c_top_rb: k((256 - RB) as u64),
+            c_log2r: k(log2(rows)),
+            c_log2w: k(log2(W)),
+            c_log2l: k(log2(L)),
+            c_log2rb: k(log2(RB)),
+            c_log2ch: k(log2(CH)),
+            c_last_row: k((rows - 1) as u64),
+            c_last_chunk: k((16 / L - 1) as u64),
+            c_wmask: k((W - 1) as u64),
+            c_rbmask: k((RB - 1) as u64),
+            c_win_mask: Constant::new(win_mask),
+            c_top_lane: k((16 * (L - 1)) as u64),
+            c_first_const: k(FIRST_CONST as u64),
+            c_err_illegal: k(1 << err::ILLEGAL),
+            c_f_op: k(layout::OPCODE as u64),
+            c_f_mod: k(layout::MODULUS as u64),
+            c_f_d: k(layout::D as u64),
+            c_f_a: k(layout::A as u64),
+            c_f_b: k(layout::B as u64),
+            c_f_vsmod: k(layout::TEST_VS_MODULUS as u64),
+            c_f_cond: k(layout::TEST_COND as u64),
+            c_f_act: k(layout::TEST_ACTION as u64),
+            c_f_err: k(layout::TEST_ERR as u64),
+            c_f_mode: k(layout::FLAG_MODE as u64),
+            c_f_count: k(layout::COUNT as u64),
+            c_f_target: k(layout::TARGET as u64),
+            c_mode_xor: k(layout::MODE_XOR_NEXT as u64),
+            c_mode_bit: k(layout::MODE_BIT as u64),
+            c_mode_not: k(layout::MODE_NOT_BIT as u64),
+            c_cond_eq: k(layout::COND_EQ as u64),
+            c_cond_ne: k(layout::COND_NE as u64),
+            c_cond_lt: k(layout::COND_LT as u64),
+            c_op_halt: k(opcode::HALT as u64),
+            c_op_mul: k(opcode::MUL as u64),
+            c_op_add: k(opcode::ADD as u64),
+            c_op_sub: k(opcode::SUB as u64),
+            c_op_copy: k(opcode::COPY as u64),
+            c_op_cswap: k(opcode::CSWAP as u64),
+            c_op_flag: k(opcode::FLAG as u64),
+            c_op_test: k(opcode::TEST as u64),
+            c_op_setcnt: k(opcode::SETCNT as u64),
+            c_op_djnz: k(opcode::DJNZ as u64),
+            c_op_jmp: k(opcode::JMP as u64),
+            c_op_call: k(opcode::CALL as u64),
+            c_op_ret: k(opcode::RET as u64),
+            c_stack_depth: k(STACK_DEPTH as u64),
+        }
+    }
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > Logic for Engine<L, CH, SW, W, RB, RSW, AW>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, state, phase, pc, cnt, flag, errs, sp, row, chunk, pass, breg, treg, ttop,
+            carry, mreg, dborrow, use_alt, c1, c2, eqacc, dig, t_valid, t_pc, t_dest, t_digest,
+            done_r
+        );
+        for i in 0..STACK_DEPTH {
+            self.stack[i].clock.next = self.clock.val();
+            self.stack[i].d.next = self.stack[i].q.val();
+        }
+        self.rf.clock.next = self.clock.val();
+        self.rom.clock.next = self.clock.val();
+        self.rom.address.next = self.pc.q.val();
+
+        // ---- Decode (valid from the first Exec cycle on) ----
+        self.ir.next = self.rom.data.val();
+        self.opc.next = self.ir.val().get_bits::<4>(self.c_f_op.val().index());
+        self.modn.next = self.ir.val().get_bit(self.c_f_mod.val().index());
+        self.rd.next = self.ir.val().get_bits::<5>(self.c_f_d.val().index());
+        self.ra.next = self.ir.val().get_bits::<5>(self.c_f_a.val().index());
+        self.rb.next = self.ir.val().get_bits::<5>(self.c_f_b.val().index());
+        self.fmode.next = self.ir.val().get_bits::<2>(self.c_f_mode.val().index());
+        self.tcond.next = self.ir.val().get_bits::<2>(self.c_f_cond.val().index());
+        self.t_raise.next = self.ir.val().get_bit(self.c_f_act.val().index());
+        self.t_vsmod.next = self.ir.val().get_bit(self.c_f_vsmod.val().index());
+        self.t_ebit.next = self.ir.val().get_bits::<3>(self.c_f_err.val().index());
+        self.count.next = self.ir.val().get_bits::<9>(self.c_f_count.val().index());
+        self.target.next = self.ir.val().get_bits::<10>(self.c_f_target.val().index());
+        self.opk.next = Op::Illegal;
+        if self.opc.val() == self.c_op_halt.val() {
+            self.opk.next = Op::Halt;
+        }
+        if self.opc.val() == self.c_op_mul.val() {
+            self.opk.next = Op::Mul;
+        }
+        if self.opc.val() == self.c_op_add.val() {
+            self.opk.next = Op::Add;
+        }
+        if self.opc.val() == self.c_op_sub.val() {
+            self.opk.next = Op::Sub;
+        }
+        if self.opc.val() == self.c_op_copy.val() {
+            self.opk.next = Op::Copy;
+        }
+        if self.opc.val() == self.c_op_cswap.val() {
+            self.opk.next = Op::Cswap;
+        }
+        if (self.opc.val() == self.c_op_flag.val())
+            && ((self.fmode.val() == self.c_mode_xor.val())
+                || (self.fmode.val() == self.c_mode_bit.val())
+                || (self.fmode.val() == self.c_mode_not.val()))
+        {
+            self.opk.next = Op::Flag;
+        }
+        if self.opc.val() == self.c_op_test.val() {
+            self.opk.next = Op::Test;
+        }
+        if self.opc.val() == self.c_op_setcnt.val() {
+            self.opk.next = Op::SetCnt;
+        }
+        if self.opc.val() == self.c_op_djnz.val() {
+            self.opk.next = Op::Djnz;
+        }
+        if self.opc.val() == self.c_op_jmp.val() {
+            self.opk.next = Op::Jmp;
+        }
+        if self.opc.val() == self.c_op_call.val() {
+            self.opk.next = Op::Call;
+        }
+        if self.opc.val() == self.c_op_ret.val() {
+            self.opk.next = Op::Ret;
+        }
+
+        // ---- Shared datapath values ----
+        self.modv.next = self.c_p.val();
+        if self.modn.val() {
+            self.modv.next = self.c_n.val();
+        }
+        self.row_off.next = bit_cast::<9, 4>(self.row.q.val()) << self.c_log2rb.val();
+        self.chunk_off.next = bit_cast::<9, 5>(self.chunk.q.val()) << self.c_log2ch.val();
+        self.mod_row.next = self.modv.val().get_bits::<RB>(self.row_off.val().index());
+        self.mod_chunk.next = self.modv.val().get_bits::<CH>(self.chunk_off.val().index());
+        self.last_row.next = self.row.q.val() == self.c_last_row.val();
+        self.last_chunk.next = self.chunk.q.val() == self.c_last_chunk.val();
+
+        // Row ALU: ADD/SUB use their own mode, TEST subtracts.
+        self.alu.a.next = self.rf.rdata_a.val();
+        self.alu.b.next = self.rf.rdata_b.val();
+        if (self.opk.val() == Op::Test) && self.t_vsmod.val() {
+            self.alu.b.next = self.mod_row.val();
+        }
+        self.alu.m.next = self.mod_row.val();
+        self.alu.sub.next = self.opk.val() != Op::Add;
+        self.alu.c1_in.next = self.c1.q.val();
+        self.alu.c2_in.next = self.c2.q.val();
+
+        // Multiplier inputs. a_j is word (pass mod W) of the A row.
+        self.aword_off.next = bit_cast::<9, 5>(self.pass.q.val() & self.c_wmask.val()) << 4;
+        self.a_word.next = self
+            .rf
+            .rdata_a
+            .val()
+            .get_bits::<16>(self.aword_off.val().index());
+        // Pass 0 takes B straight from the register file (chunk c of row c L / W).
+        self.b_off.next =
+            bit_cast::<9, 5>((self.chunk.q.val() << self.c_log2l.val()) & self.c_wmask.val()) << 4;
+        self.b_chunk.next = self.breg.q.val().get_bits::<CH>(0);
+        if self.pass.q.val() == 0 {
+            self.b_chunk.next = self
+                .rf
+                .rdata_b
+                .val()
+                .get_bits::<CH>(self.b_off.val().index());
+        }
+        self.lane_x.next = 0.into();
+        self.lane_y.next = self.b_chunk.val();
+        self.red_on.next = false;
+        if self.phase.q.val() == Phase::Pass {
+            if self.pass.q.val() != 16 {
+                self.lane_x.next = self.a_word.val();
+            }
+            self.red_on.next = !self.modn.val() && (self.pass.q.val() != 0);
+        }
+        if self.phase.q.val() == Phase::PassR {
+            self.lane_x.next = self.mreg.q.val();
+            self.lane_y.next = self.mod_chunk.val();
+        }
+        for l in 0..L {
+            self.lanes[l].x.next = self.lane_x.val();
+            self.lanes[l].y.next = self.lane_y.val().get_bits::<16>(16 * l);
+            self.lanes[l].m.next = self.mreg.q.val();
+            self.lanes[l].pw.next = 0.into();
+            if self.red_on.val() {
+                self.lanes[l].pw.next = self
+                    .c_pprime
+                    .val()
+                    .get_bits::<16>(self.chunk_off.val().index() + 16 * l);
+            }
+        }
+        // The quotient step mod n: q = t0 n' in lane 0.
+        if self.phase.q.val() == Phase::Quot {
+            self.lanes[0].x.next = self.treg.q.val().get_bits::<16>(0);
+            self.lanes[0].y.next = self.c_nprime.val();
+            self.lanes[0].pw.next = 0.into();
+        }
+
+        // The chunk window: T >> 16 (Ttop as the last word), T, or zero.
+        self.window.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(16));
+        if self.last_chunk.val() {
+            self.window.next =
+                bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(16) & self.c_win_mask.val())
+                    + (bit_cast::<SW, 24>(self.ttop.q.val()) << self.c_top_lane.val());
+        }
+        if self.phase.q.val() == Phase::PassR {
+            self.window.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(0));
+        }
+        if (self.phase.q.val() == Phase::Pass) && (self.pass.q.val() == 0) {
+            self.window.next = 0.into();
+        }
+        self.part[0].next =
+            self.window.val() + bit_cast::<SW, 24>(self.carry.q.val()) + self.lanes[0].out.val();
+        for l in 1..L {
+            self.part[l].next = self.part[l - 1].val() + self.lanes[l].out.val();
+        }
+        for l in 0..L {
+            self.sum.next = self.part[l].val();
+        }
+        self.new_chunk.next = self.sum.val().get_bits::<CH>(0);
+        self.carry_out.next = self.sum.val().get_bits::<24>(self.c_ch.val().index());
+        // T - m of the final pass, a chunk at a time.
+        self.dfull.next = bit_cast::<SW, CH>(self.new_chunk.val())
+            - bit_cast::<SW, CH>(self.mod_chunk.val())
+            - bit_cast::<SW, 1>(self.dborrow.q.val().into());
+
+        // FLAG: bits cnt and cnt + 1 of the scalar (bit 256 reads as 0).
+        self.cnt1.next = bit_cast::<10, 9>(self.cnt.q.val()) + 1;
+        self.bit_a.next = self
+            .rf
+            .rdata_a
+            .val()
+            .get_bit((bit_cast::<9, 9>(self.cnt.q.val()) & self.c_rbmask.val()).index());
+        self.bit_b.next = false;
+        if self.cnt1.val() < 256 {
+            self.bit_b.next = self
+                .rf
+                .rdata_b
+                .val()
+                .get_bit((bit_cast::<9, 10>(self.cnt1.val()) & self.c_rbmask.val()).index());
+        }
+
+        // TEST outcome on the last row.
+        self.lt.next = self.alu.c1_out.val();
+        self.eq.next = self.eqacc.q.val() && self.alu.eq.val();
+        self.outcome.next = !self.lt.val();
+        if self.tcond.val() == self.c_cond_eq.val() {
+            self.outcome.next = self.eq.val();
+        }
+        if self.tcond.val() == self.c_cond_ne.val() {
+            self.outcome.next = !self.eq.val();
+        }
+        if self.tcond.val() == self.c_cond_lt.val() {
+            self.outcome.next = self.lt.val();
+        }
+
+        // The row written this cycle: COPY streams port A; ADD, SUB and MUL
+        // write s/T or t/T - m; CSWAP writes a then b, swapped when F is set.
+        self.w_data.next = self.treg.q.val().get_bits::<RB>(0);
+        if self.phase.q.val() == Phase::Stream {
+            self.w_data.next = self.rf.rdata_a.val();
+        }
+        if self.phase.q.val() == Phase::WriteA {
+            if self.opk.val() == Op::Cswap {
+                if self.flag.q.val() {
+                    self.w_data.next = self.breg.q.val().get_bits::<RB>(0);
+                }
+            } else if self.use_alt.q.val() {
+                self.w_data.next = self.breg.q.val().get_bits::<RB>(0);
+            }
+        }
+        if (self.phase.q.val() == Phase::WriteB) && !self.flag.q.val() {
+            self.w_data.next = self.breg.q.val().get_bits::<RB>(0);
+        }
+        self.fold.d_in.next = self.dig.q.val();
+        self.fold.row.next = self.w_data.val();
+
+        // ---- Defaults ----
+        self.a_reg.next = self.ra.val();
+        self.a_row.next = 0.into();
+        self.b_reg.next = self.rb.val();
+        self.b_row.next = 0.into();
+        self.w_reg.next = self.rd.val();
+        self.w_en.next = false;
+        self.retire.next = false;
+        self.halt.next = false;
+        self.next_pc.next = self.pc.q.val() + 1;
+        self.r_dest.next = 0xff.into();
+        self.r_digest.next = self.fold.d_out.val();
+        self.new_flag.next = self.flag.q.val();
+        self.new_errs.next = self.errs.q.val();
+        self.new_cnt.next = self.cnt.q.val();
+        self.next_pass.next = self.pass.q.val() + 1;
+        self.t_valid.d.next = false;
+        self.done_r.d.next = false;
+
+        // ---- Sequencer ----
+        match self.state.q.val() {
+            EngState::Idle => {
+                if self.start.val() {
+                    self.pc.d.next = self.entry.val();
+                    self.state.d.next = EngState::Fetch;
+                    self.errs.d.next = 0.into();
+                    self.cnt.d.next = 0.into();
+                    self.flag.d.next = false;
+                    self.sp.d.next = 0.into();
+                }
+            }
+            EngState::Fetch => {
+                self.state.d.next = EngState::Exec;
+                self.phase.d.next = Phase::Start;
+            }
+            EngState::Exec => match self.phase.q.val() {
+                Phase::Start => {
+                    self.row.d.next = 0.into();
+                    self.chunk.d.next = 0.into();
+                    self.pass.d.next = 0.into();
+                    self.carry.d.next = 0.into();
+                    self.dborrow.d.next = false;
+                    self.c1.d.next = false;
+                    self.c2.d.next = false;
+                    self.eqacc.d.next = true;
+                    self.dig.d.next = 0.into();
+                    match self.opk.val() {
+                        Op::Mul => {
+                            self.phase.d.next = Phase::Pass;
+                        }
+                        Op::Add => {
+                            self.phase.d.next = Phase::Stream;
+                        }
+                        Op::Sub => {
+                            self.phase.d.next = Phase::Stream;
+                        }
+                        Op::Copy => {
+                            self.phase.d.next = Phase::Stream;
+                        }
+                        Op::Cswap => {
+                            self.phase.d.next = Phase::Stream;
+                        }
+                        Op::Test => {
+                            self.phase.d.next = Phase::Stream;
+                        }
+                        Op::Flag => {
+                            self.a_row.next =
+                                bit_cast::<5, 9>(self.cnt.q.val() >> self.c_log2rb.val());
+                            self.b_reg.next = self.ra.val();
+                            self.b_row.next =
+                                bit_cast::<5, 10>(self.cnt1.val() >> self.c_log2rb.val());
+                            self.phase.d.next = Phase::FlagEval;
+                        }
+                        Op::SetCnt => {
+                            self.new_cnt.next = self.count.val();
+                            self.cnt.d.next = self.count.val();
+                            self.retire.next = true;
+                            self.r_digest.next = bit_cast::<16, 9>(self.count.val());
+                        }
+                        Op::Djnz => {
+                            self.new_cnt.next = self.cnt.q.val() - 1;
+                            self.cnt.d.next = self.new_cnt.val();
+                            if self.new_cnt.val() != 0 {
+                                self.next_pc.next = self.target.val();
+                            }
+                            self.retire.next = true;
+                            self.r_digest.next = bit_cast::<16, 9>(self.new_cnt.val());
+                        }
+                        Op::Jmp => {
+                            self.next_pc.next = self.target.val();
+                            self.retire.next = true;
+                            self.r_digest.next = bit_cast::<16, 9>(self.cnt.q.val());
+                        }
+                        Op::Call => {
+                            self.r_digest.next = bit_cast::<16, 9>(self.cnt.q.val());
+                            self.retire.next = true;
+                            if self.sp.q.val() == self.c_stack_depth.val() {
+                                self.new_errs.next = self.errs.q.val() | self.c_err_illegal.val();
+                                self.halt.next = true;
+                            } else {
+                                for i in 0..STACK_DEPTH {
+                                    if self.sp.q.val().index() == i {
+                                        self.stack[i].d.next = self.pc.q.val() + 1;
+                                    }
+                                }
+                                self.sp.d.next = self.sp.q.val() + 1;
+                                self.next_pc.next = self.target.val();
+                            }
+                        }
+                        Op::Ret => {
+                            self.r_digest.next = bit_cast::<16, 9>(self.cnt.q.val());
+                            self.retire.next = true;
+                            if self.sp.q.val() == 0 {
+                                self.new_errs.next = self.errs.q.val() | self.c_err_illegal.val();
+                                self.halt.next = true;
+                            } else {
+                                for i in 0..STACK_DEPTH {
+                                    if self.sp.q.val().index() == i + 1 {
+                                        self.next_pc.next = self.stack[i].q.val();
+                                    }
+                                }
+                                self.sp.d.next = self.sp.q.val() - 1;
+                            }
+                        }
+                        Op::Halt => {
+                            self.retire.next = true;
+                            self.halt.next = true;
+                            self.r_digest.next = bit_cast::<16, 8>(self.errs.q.val());
+                        }
+                        _ => {
+                            // Illegal: raise and stop.
+                            self.new_errs.next = self.errs.q.val() | self.c_err_illegal.val();
+                            self.retire.next = true;
+                            self.halt.next = true;
+                            self.r_digest.next = bit_cast::<16, 8>(self.new_errs.val());
+                        }
+                    }
+                }
+                Phase::Stream => {
+                    self.a_row.next = bit_cast::<5, 4>(self.row.q.val()) + 1;
+                    self.b_row.next = bit_cast::<5, 4>(self.row.q.val()) + 1;
+                    self.row.d.next = self.row.q.val() + 1;
+                    self.c1.d.next = self.alu.c1_out.val();
+                    self.c2.d.next = self.alu.c2_out.val();
+                    self.eqacc.d.next = self.eqacc.q.val() && self.alu.eq.val();
+                    if self.opk.val() == Op::Copy {
+                        self.w_en.next = true;
+                        self.dig.d.next = self.fold.d_out.val();
+                        if self.last_row.val() {
+                            self.retire.next = true;
+                            self.r_dest.next = bit_cast::<8, 5>(self.rd.val());
+                        }
+                    }
+                    if (self.opk.val() == Op::Add) || (self.opk.val() == Op::Sub) {
+                        self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
+                            | (bit_cast::<256, RB>(self.alu.s.val()) << self.c_top_rb.val());
+                        self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
+                            | (bit_cast::<256, RB>(self.alu.t.val()) << self.c_top_rb.val());
+                    }
+                    if self.opk.val() == Op::Cswap {
+                        self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
+                            | (bit_cast::<256, RB>(self.rf.rdata_a.val()) << self.c_top_rb.val());
+                        self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
+                            | (bit_cast::<256, RB>(self.rf.rdata_b.val()) << self.c_top_rb.val());
+                    }
+                    if self.last_row.val() {
+                        self.row.d.next = 0.into();
+                        self.phase.d.next = Phase::WriteA;
+                        if self.opk.val() == Op::Add {
+                            self.use_alt.d.next = self.alu.c1_out.val() || !self.alu.c2_out.val();
+                        } else {
+                            self.use_alt.d.next = self.alu.c1_out.val();
+                        }
+                        if self.opk.val() == Op::Test {
+                            if self.t_raise.val() {
+                                self.new_errs.next = self.errs.q.val()
+                                    | (bit_cast::<8, 1>(self.outcome.val().into())
+                                        << self.t_ebit.val());
+                            } else {
+                                self.new_flag.next = self.outcome.val();
+                            }
+                            self.retire.next = true;
+                            self.r_digest.next = (bit_cast::<16, 8>(self.new_errs.val()) << 1)
+                                | bit_cast::<16, 1>(self.new_flag.val().into());
+                        }
+                    }
+                }
+                Phase::WriteA => {
+                    self.row.d.next = self.row.q.val() + 1;
+                    self.w_en.next = true;
+                    self.dig.d.next = self.fold.d_out.val();
+                    self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
+                        | (bit_cast::<256, RB>(self.treg.q.val().get_bits::<RB>(0))
+                            << self.c_top_rb.val());
+                    self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
+                        | (bit_cast::<256, RB>(self.breg.q.val().get_bits::<RB>(0))
+                            << self.c_top_rb.val());
+                    if self.opk.val() == Op::Cswap {
+                        self.w_reg.next = self.ra.val();
+                        if self.last_row.val() {
+                            self.row.d.next = 0.into();
+                            self.phase.d.next = Phase::WriteB;
+                        }
+                    } else {
+                        if self.last_row.val() {
+                            self.retire.next = true;
+                            self.r_dest.next = bit_cast::<8, 5>(self.rd.val());
+                        }
+                    }
+                }
+                Phase::WriteB => {
+                    self.row.d.next = self.row.q.val() + 1;
+                    self.w_en.next = true;
+                    self.w_reg.next = self.rb.val();
+                    self.dig.d.next = self.fold.d_out.val();
+                    self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
+                        | (bit_cast::<256, RB>(self.treg.q.val().get_bits::<RB>(0))
+                            << self.c_top_rb.val());
+                    self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
+                        | (bit_cast::<256, RB>(self.breg.q.val().get_bits::<RB>(0))
+                            << self.c_top_rb.val());
+                    if self.last_row.val() {
+                        self.retire.next = true;
+                        self.r_dest.next = bit_cast::<8, 5>(self.ra.val());
+                    }
+                }
+                Phase::FlagEval => {
+                    self.new_flag.next = self.bit_a.val() ^ self.bit_b.val();
+                    if self.fmode.val() == self.c_mode_bit.val() {
+                        self.new_flag.next = self.bit_a.val();
+                    }
+                    if self.fmode.val() == self.c_mode_not.val() {
+                        self.new_flag.next = !self.bit_a.val();
+                    }
+                    self.retire.next = true;
+                    self.r_digest.next = (bit_cast::<16, 8>(self.errs.q.val()) << 1)
+                        | bit_cast::<16, 1>(self.new_flag.val().into());
+                }
+                Phase::Pass => {
+                    // Multiply pass (mod p fused, or mod n), or the final pass (pass 16).
+                    self.chunk.d.next = self.chunk.q.val() + 1;
+                    self.carry.d.next = self.carry_out.val();
+                    self.treg.d.next = (self.treg.q.val() >> self.c_ch.val())
+                        | (bit_cast::<256, CH>(self.new_chunk.val()) << self.c_top_ch.val());
+                    if self.pass.q.val() == 16 {
+                        self.breg.d.next = (self.breg.q.val() >> self.c_ch.val())
+                            | (bit_cast::<256, CH>(self.dfull.val().get_bits::<CH>(0))
+                                << self.c_top_ch.val());
+                        self.dborrow.d.next = self.dfull.val().get_bit(self.c_ch.val().index());
+                    } else {
+                        self.breg.d.next = (self.breg.q.val() >> self.c_ch.val())
+                            | (bit_cast::<256, CH>(self.b_chunk.val()) << self.c_top_ch.val());
+                    }
+                    // Reads: the next B chunk's row (pass 0) and the A row of the next cycle's pass.
+                    self.b_row.next = bit_cast::<5, 5>(
+                        ((self.chunk.q.val() + 1) << self.c_log2l.val()) >> self.c_log2w.val(),
+                    );
+                    self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
+                    if self.last_chunk.val() && !self.modn.val() {
+                        self.a_row.next = self.next_pass.val() >> self.c_log2w.val();
+                    }
+                    if self.last_chunk.val() {
+                        self.chunk.d.next = 0.into();
+                        self.carry.d.next = 0.into();
+                        self.ttop.d.next = self.carry_out.val();
+                        if !self.modn.val() {
+                            // m for the next pass: the new word 0, now at position L of Treg.
+                            self.mreg.d.next =
+                                self.treg.q.val().get_bits::<16>(self.c_ch.val().index());
+                        }
+                        if self.pass.q.val() == 16 {
+                            self.phase.d.next = Phase::WriteA;
+                            self.row.d.next = 0.into();
+                            self.use_alt.d.next = (self.carry_out.val() != 0)
+                                || !self.dfull.val().get_bit(self.c_ch.val().index());
+                        } else if self.modn.val() {
+                            self.phase.d.next = Phase::Quot;
+                        } else {
+                            self.pass.d.next = self.next_pass.val();
+                        }
+                    }
+                }
+                Phase::Quot => {
+                    self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
+                    self.mreg.d.next = self.lanes[0].product.val().get_bits::<16>(0);
+                    self.phase.d.next = Phase::PassR;
+                    self.chunk.d.next = 0.into();
+                    self.carry.d.next = 0.into();
+                }
+                Phase::PassR => {
+                    self.chunk.d.next = self.chunk.q.val() + 1;
+                    self.carry.d.next = self.carry_out.val();
+                    self.treg.d.next = (self.treg.q.val() >> self.c_ch.val())
+                        | (bit_cast::<256, CH>(self.new_chunk.val()) << self.c_top_ch.val());
+                    self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
+                    if self.last_chunk.val() {
+                        self.a_row.next = self.next_pass.val() >> self.c_log2w.val();
+                        self.chunk.d.next = 0.into();
+                        self.carry.d.next = 0.into();
+                        self.ttop.d.next = self.ttop.q.val() + self.carry_out.val();
+                        self.phase.d.next = Phase::Pass;
+                        self.pass.d.next = self.next_pass.val();
+                    }
+                }
+            },
+            _ => {
+                self.state.d.next = EngState::Idle;
+            }
+        }
+
+        // ---- Retirement ----
+        if self.retire.val() {
+            self.t_valid.d.next = true;
+            self.t_pc.d.next = self.pc.q.val();
+            self.t_dest.d.next = self.r_dest.val();
+            self.t_digest.d.next = self.r_digest.val();
+            self.pc.d.next = self.next_pc.val();
+            self.state.d.next = EngState::Fetch;
+            if self.halt.val() {
+                self.state.d.next = EngState::Idle;
+                self.done_r.d.next = true;
+            }
+        }
+        self.flag.d.next = self.new_flag.val();
+        self.errs.d.next = self.new_errs.val();
+        if (self.state.q.val() == EngState::Idle) && self.start.val() {
+            self.errs.d.next = 0.into();
+            self.flag.d.next = false;
+        }
+
+        // ---- Register file ports ----
+        self.rf.raddr_a.next = (bit_cast::<AW, 5>(self.a_reg.val()) << self.c_log2r.val())
+            | bit_cast::<AW, 5>(self.a_row.val());
+        self.rf.raddr_b.next = (bit_cast::<AW, 5>(self.b_reg.val()) << self.c_log2r.val())
+            | bit_cast::<AW, 5>(self.b_row.val());
+        self.rf.waddr.next = (bit_cast::<AW, 5>(self.w_reg.val()) << self.c_log2r.val())
+            | bit_cast::<AW, 4>(self.row.q.val());
+        self.rf.wdata.next = self.w_data.val();
+        // SEC_CM: CONST.WRITE_PROTECT
+        self.rf.we.next = self.w_en.val() && (self.w_reg.val() < self.c_first_const.val());
+        if self.state.q.val() == EngState::Idle {
+            self.rf.raddr_a.next = self.host_addr.val();
+            self.rf.waddr.next = self.host_addr.val();
+            self.rf.wdata.next = self.host_wdata.val();
+            self.rf.we.next = self.host_we.val()
+                && ((self.host_addr.val() >> self.c_log2r.val())
+                    < bit_cast::<AW, 5>(self.c_first_const.val()));
+        }
+        if self.rst.val() {
+            self.state.d.next = EngState::Idle;
+        }
+
+        // ---- Outputs ----
+        self.host_rdata.next = self.rf.rdata_a.val();
+        self.busy.next = self.state.q.val() != EngState::Idle;
+        self.done.next = self.done_r.q.val();
+        self.err.next = self.errs.q.val();
+        self.tr_valid.next = self.t_valid.q.val();
+        self.tr_pc.next = self.t_pc.q.val();
+        self.tr_dest.next = self.t_dest.q.val();
+        self.tr_digest.next = self.t_digest.q.val();
+    }
+}

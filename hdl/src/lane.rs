@@ -1,0 +1,65 @@
+//! One multiplier lane: a 16x16-bit product (one iCE40 SB_MAC16 or ECP5
+//! MULT18X18) plus the sparse reduction term m * p'_w of the fused
+//! Montgomery step mod p, placed at the lane's word offset in the chunk sum.
+
+use rust_hdl::prelude::*;
+
+/// `out = (x * y + red(m, pw)) << 16 l`, with `red` = m when pw = 1,
+/// m * 0xffff when pw = 0xffff, else 0 (p' = (p + 1) / 2^16 has only those
+/// words).
+#[derive(LogicBlock)]
+pub struct Lane<const SW: usize> {
+    /// Multiplicand (a word of a, the quotient m, or t0).
+    pub x: Signal<In, Bits<16>>,
+    /// Multiplier word (of B, of the modulus, or n').
+    pub y: Signal<In, Bits<16>>,
+    /// Reduction multiplier m.
+    pub m: Signal<In, Bits<16>>,
+    /// The p' word at this lane's position (0 when reduction is off).
+    pub pw: Signal<In, Bits<16>>,
+    /// The lane's contribution to the chunk sum.
+    pub out: Signal<Out, Bits<SW>>,
+    /// The bare product (the quotient step reads its low word).
+    pub product: Signal<Out, Bits<32>>,
+    prod: Signal<Local, Bits<32>>,
+    m32: Signal<Local, Bits<32>>,
+    red: Signal<Local, Bits<32>>,
+    shift: Constant<Bits<8>>,
+}
+
+impl<const SW: usize> Lane<SW> {
+    /// Lane number `l` (its output is shifted by 16 l bits).
+    pub fn new(l: usize) -> Self {
+        assert!(SW >= 16 * l + 34, "sum width too small for lane {l}");
+        Self {
+            x: Default::default(),
+            y: Default::default(),
+            m: Default::default(),
+            pw: Default::default(),
+            out: Default::default(),
+            product: Default::default(),
+            prod: Default::default(),
+            m32: Default::default(),
+            red: Default::default(),
+            shift: Constant::new(((16 * l) as u64).into()),
+        }
+    }
+}
+
+impl<const SW: usize> Logic for Lane<SW> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.prod.next = self.x.val() * self.y.val();
+        self.product.next = self.prod.val();
+        self.m32.next = bit_cast::<32, 16>(self.m.val());
+        self.red.next = 0.into();
+        if self.pw.val() == 1 {
+            self.red.next = self.m32.val();
+        }
+        if self.pw.val() == 0xffff {
+            self.red.next = (self.m32.val() << 16) - self.m32.val();
+        }
+        self.out.next = (bit_cast::<SW, 32>(self.prod.val()) + bit_cast::<SW, 32>(self.red.val()))
+            << self.shift.val();
+    }
+}

@@ -1,0 +1,17 @@
+//! `scu-hdl`: the SCU engine in Rust-HDL.
+//!
+//! * [`engine::Engine`] is the whole scalar-multiplication engine (one
+//!   source, any of L = 1, 2, 4, 8 lanes via [`config`]);
+//! * [`lane`], [`rowalu`], [`digest`], [`regfile`] are its building blocks;
+//! * [`verilog`] writes the Verilog; [`sim`] runs the engine in rust-hdl's
+//!   own simulator behind the [`scu_model::backend::EngineBackend`] trait,
+//!   the same trait the Verilator build implements.
+
+pub mod config;
+pub mod digest;
+pub mod engine;
+pub mod lane;
+pub mod regfile;
+pub mod rowalu;
+pub mod sim;
+pub mod verilog;

@@ -1,0 +1,92 @@
+//! The row ALU of ADD, SUB and TEST: one register-file row (W words) per
+//! cycle through two carry chains. ADD computes s = a + b and t = s - m;
+//! SUB computes s = a - b and t = s + m; the instruction later keeps s or t
+//! from the final carries (see `scu_model::field`). TEST uses the s chain of
+//! SUB for a < b and the row equality for a == b.
+
+use rust_hdl::prelude::*;
+
+/// Row-wide add/subtract with carries in and out.
+#[derive(LogicBlock)]
+pub struct RowAlu<const RB: usize, const RSW: usize> {
+    /// Operand a.
+    pub a: Signal<In, Bits<RB>>,
+    /// Operand b.
+    pub b: Signal<In, Bits<RB>>,
+    /// The modulus row.
+    pub m: Signal<In, Bits<RB>>,
+    /// Subtract (SUB, TEST) rather than add.
+    pub sub: Signal<In, Bit>,
+    /// Carry (ADD) or borrow (SUB) into the s chain.
+    pub c1_in: Signal<In, Bit>,
+    /// Borrow (ADD) or carry (SUB) into the t chain.
+    pub c2_in: Signal<In, Bit>,
+    /// s row.
+    pub s: Signal<Out, Bits<RB>>,
+    /// t row.
+    pub t: Signal<Out, Bits<RB>>,
+    /// s chain out.
+    pub c1_out: Signal<Out, Bit>,
+    /// t chain out.
+    pub c2_out: Signal<Out, Bit>,
+    /// a == b.
+    pub eq: Signal<Out, Bit>,
+    sfull: Signal<Local, Bits<RSW>>,
+    tfull: Signal<Local, Bits<RSW>>,
+    rb_pos: Constant<Bits<16>>,
+}
+
+impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
+    /// A row ALU; RSW must exceed RB.
+    pub fn new() -> Self {
+        assert!(RSW > RB + 1);
+        Self {
+            a: Default::default(),
+            b: Default::default(),
+            m: Default::default(),
+            sub: Default::default(),
+            c1_in: Default::default(),
+            c2_in: Default::default(),
+            s: Default::default(),
+            t: Default::default(),
+            c1_out: Default::default(),
+            c2_out: Default::default(),
+            eq: Default::default(),
+            sfull: Default::default(),
+            tfull: Default::default(),
+            rb_pos: Constant::new((RB as u64).into()),
+        }
+    }
+}
+
+impl<const RB: usize, const RSW: usize> Logic for RowAlu<RB, RSW> {
+    #[hdl_gen]
+    fn update(&mut self) {
+        if self.sub.val() {
+            self.sfull.next = bit_cast::<RSW, RB>(self.a.val())
+                - bit_cast::<RSW, RB>(self.b.val())
+                - bit_cast::<RSW, 1>(self.c1_in.val().into());
+            self.tfull.next = bit_cast::<RSW, RB>(self.sfull.val().get_bits::<RB>(0))
+                + bit_cast::<RSW, RB>(self.m.val())
+                + bit_cast::<RSW, 1>(self.c2_in.val().into());
+        } else {
+            self.sfull.next = bit_cast::<RSW, RB>(self.a.val())
+                + bit_cast::<RSW, RB>(self.b.val())
+                + bit_cast::<RSW, 1>(self.c1_in.val().into());
+            self.tfull.next = bit_cast::<RSW, RB>(self.sfull.val().get_bits::<RB>(0))
+                - bit_cast::<RSW, RB>(self.m.val())
+                - bit_cast::<RSW, 1>(self.c2_in.val().into());
+        }
+        self.s.next = self.sfull.val().get_bits::<RB>(0);
+        self.t.next = self.tfull.val().get_bits::<RB>(0);
+        self.c1_out.next = self.sfull.val().get_bit(self.rb_pos.val().index());
+        self.c2_out.next = self.tfull.val().get_bit(self.rb_pos.val().index());
+        self.eq.next = self.a.val() == self.b.val();
+    }
+}
+
+impl<const RB: usize, const RSW: usize> Default for RowAlu<RB, RSW> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
