@@ -12,6 +12,10 @@ out=BENCHMARKS.md
   echo "## Engine cycles per operation (reference model)"
   echo
   cargo run --quiet --release --locked -p scu-model --bin scu-cycles -- --markdown
+  echo
+  echo "## RTL: cycles measured on the Verilated engine, simulator speeds"
+  echo
+  cargo run --quiet --release --locked -p scu-sim --bin scu-rtl-bench
 } > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out"

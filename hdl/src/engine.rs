@@ -782,6 +782,7 @@ impl<
                     self.c2.d.next = false;
                     self.eqacc.d.next = true;
                     self.dig.d.next = 0.into();
+                    // SEC_CM: CTRL.NO_DATA_BRANCH (only DJNZ below looks at a value: the counter)
                     match self.opk.val() {
                         Op::Mul => {
                             self.phase.d.next = Phase::Pass;
@@ -866,7 +867,7 @@ impl<
                             self.r_digest.next = bit_cast::<16, 8>(self.errs.q.val());
                         }
                         _ => {
-                            // Illegal: raise and stop.
+                            // Illegal: raise and stop. SEC_CM: DECODE.ILLEGAL_HALTS
                             self.new_errs.next = self.errs.q.val() | self.c_err_illegal.val();
                             self.retire.next = true;
                             self.halt.next = true;
@@ -933,6 +934,7 @@ impl<
                     self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
                         | (bit_cast::<256, RB>(self.breg.q.val().get_bits::<RB>(0))
                             << self.c_top_rb.val());
+                    // SEC_CM: LADDER.CSWAP_DATA (both registers rewritten, F only selects data)
                     if self.opk.val() == Op::Cswap {
                         self.w_reg.next = self.ra.val();
                         if self.last_row.val() {

@@ -5,11 +5,13 @@
 //! * [`lane`], [`rowalu`], [`digest`], [`regfile`] are its building blocks;
 //! * [`verilog`] writes the Verilog; [`sim`] runs the engine in rust-hdl's
 //!   own simulator behind the [`scu_model::backend::EngineBackend`] trait,
-//!   the same trait the Verilator build implements.
+//!   the same trait the Verilator build implements, through the pin-level
+//!   [`harness`].
 
 pub mod config;
 pub mod digest;
 pub mod engine;
+pub mod harness;
 pub mod lane;
 pub mod regfile;
 pub mod rowalu;

@@ -2,7 +2,7 @@
 //! (one copy per read port, iCE40/ECP5 block RAMs have one read port each)
 //! and written together. Constant registers start with the values of
 //! `scu_model::isa::CONSTANTS`; the write-enable logic that protects them
-//! lives in the engine (SEC_CM: CONST.WRITE_PROTECT).
+//! lives in the engine.
 
 use rust_hdl::prelude::*;
 use scu_model::isa::{initial_registers, REGS};

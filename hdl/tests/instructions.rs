@@ -3,7 +3,7 @@
 //! operands, flags and swaps, control flow, and the error paths.
 
 use proptest::prelude::*;
-use scu_hdl::sim::HdlSim;
+use scu_hdl::sim::{HdlPins, HdlSim};
 use scu_model::asm::{Asm, Program};
 use scu_model::backend::{run_lockstep, EngineBackend, LockstepReport};
 use scu_model::consts::{N, P};
@@ -30,16 +30,16 @@ fn lockstep<B: EngineBackend>(
 }
 
 fn new_l1(rom: &[u32]) -> L1 {
-    L1::new(rom).expect("builds")
+    HdlPins::<1, 16, 40, 2, 32, 36, 8>::build(rom).expect("builds")
 }
 fn new_l2(rom: &[u32]) -> L2 {
-    L2::new(rom).expect("builds")
+    HdlPins::<2, 32, 56, 2, 32, 36, 8>::build(rom).expect("builds")
 }
 fn new_l4(rom: &[u32]) -> L4 {
-    L4::new(rom).expect("builds")
+    HdlPins::<4, 64, 88, 4, 64, 68, 7>::build(rom).expect("builds")
 }
 fn new_l8(rom: &[u32]) -> L8 {
-    L8::new(rom).expect("builds")
+    HdlPins::<8, 128, 152, 8, 128, 132, 6>::build(rom).expect("builds")
 }
 
 /// Arithmetic on four operands: two reduced mod p or n, two arbitrary

@@ -3,7 +3,7 @@
 //! the engine at roughly 10-25 k cycles/s, so one routine per build runs
 //! here; the Verilator tests in `sim/` cover many scalars.
 
-use scu_hdl::sim::HdlSim;
+use scu_hdl::sim::HdlPins;
 use scu_model::backend::run_lockstep;
 use scu_model::isa::reg;
 use scu_model::ladder::Affine;
@@ -19,7 +19,7 @@ fn scalar_mult_l8_in_lockstep() {
         y: scu_model::consts::GY,
     };
     let k = U256::from_be_hex("c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721");
-    let mut sim = HdlSim::<8, 128, 152, 8, 128, 132, 6>::new(fw.rom()).expect("builds");
+    let mut sim = HdlPins::<8, 128, 152, 8, 128, 132, 6>::build(fw.rom()).expect("builds");
     let r = run_lockstep(
         &mut sim,
         fw.rom(),
@@ -41,7 +41,7 @@ fn ecdh_l1_in_lockstep() {
         y: U256::from_be_hex("07775510db8ed040293d9ac69f7430dbba7dade63ce982299e04b79d227873d1"),
     };
     let d = U256::from_be_hex("0f56db78ca460b055c500064824bed999a25aaf48ebb519ac201537b85479813");
-    let mut sim = HdlSim::<1, 16, 40, 2, 32, 36, 8>::new(fw.rom()).expect("builds");
+    let mut sim = HdlPins::<1, 16, 40, 2, 32, 36, 8>::build(fw.rom()).expect("builds");
     let r = run_lockstep(
         &mut sim,
         fw.rom(),

@@ -3,12 +3,16 @@
 //! The engine holds 32 registers of one field element each. Registers
 //! [`FIRST_CONST`]..32 are constants, initialised from [`CONSTANTS`] when the
 //! register file is configured, and writes to them are ignored by the
-//! hardware and refused by the assembler (SEC_CM: CONST.WRITE_PROTECT).
+//! hardware and refused by the assembler.
+//!
+//! SEC_CM: CONST.WRITE_PROTECT
 //!
 //! Control flow never depends on data: the only branch is `DJNZ` on the
 //! loop counter, so every run of a program retires the same instructions at
 //! the same cycles. Secret-dependent choices go through the flag `F` and
-//! `CSWAP`, which moves data, not addresses (SEC_CM: LADDER.CSWAP_DATA).
+//! `CSWAP`, which moves data, not addresses.
+//!
+//! SEC_CM: CTRL.NO_DATA_BRANCH, LADDER.CSWAP_DATA
 //!
 //! Encoding (bit 31 first):
 //!

@@ -145,6 +145,7 @@ impl Engine {
             let instr = match Instr::decode(word) {
                 Ok(i) => i,
                 Err(_) => {
+                    // SEC_CM: DECODE.ILLEGAL_HALTS
                     self.err |= 1 << err::ILLEGAL;
                     Instr::Halt
                 }

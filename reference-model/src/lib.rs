@@ -17,6 +17,7 @@
 extern crate alloc;
 
 pub mod consts;
+pub mod countermeasures;
 pub mod field;
 pub mod isa;
 pub mod ladder;
@@ -34,5 +35,7 @@ pub mod iss;
 pub mod microcode;
 #[cfg(feature = "alloc")]
 pub mod ops;
+#[cfg(feature = "reference")]
+pub mod reference;
 
 pub use words::U256;

@@ -65,7 +65,7 @@ fn curve_equation(a: &mut Asm, x: Reg, y: Reg, lhs: Reg, rhs: Reg) {
     a.add(rhs, rhs, BM); // 4.
 }
 
-/// Raises SCALAR unless 1 <= r < n.
+/// Raises SCALAR unless 1 <= r < n. SEC_CM: INPUT.SCALAR_RANGE
 fn check_private_scalar(a: &mut Asm, r: Reg) {
     a.raise_if_vs_modulus(r, Cond::Ge, Modulus::N, err::SCALAR);
     a.raise_if(r, Cond::Eq, ZERO, err::SCALAR);
@@ -112,7 +112,7 @@ fn xycz_add(a: &mut Asm) {
     a.sub(Y0, T4, Y1); // 13. Y3
 }
 
-/// Conditional swap of the ladder slots.
+/// Conditional swap of the ladder slots. SEC_CM: LADDER.CSWAP_DATA
 fn swap_slots(a: &mut Asm) {
     a.cswap(X0, X1);
     a.cswap(Y0, Y1);
@@ -121,7 +121,7 @@ fn swap_slots(a: &mut Asm) {
 /// `smul_core`: OUT = K * (XP, YP) (`ladder::scalar_mult`).
 fn smul_core(a: &mut Asm) {
     a.label("smul_core");
-    // A. Input point: coordinates below p.
+    // A. Input point: coordinates below p. SEC_CM: INPUT.POINT_VALIDATION
     a.raise_if_vs_modulus(XP, Cond::Ge, Modulus::P, err::POINT);
     a.raise_if_vs_modulus(YP, Cond::Ge, Modulus::P, err::POINT);
     // B. Montgomery form; on the curve.
@@ -130,6 +130,7 @@ fn smul_core(a: &mut Asm) {
     curve_equation(a, XP, YP, T1, T2);
     a.raise_if(T1, Cond::Ne, T2, err::POINT);
     // C. k' = min(k mod n, n - k mod n); P := -P with the second.
+    // SEC_CM: LADDER.EXCEPTIONS_CLOSED
     a.add_n(KT, K, ZERO);
     a.sub_n(T1, ZERO, KT);
     a.test_flag(KT, Cond::Ge, HALFN);
@@ -209,7 +210,7 @@ fn smul_core(a: &mut Asm) {
     a.cswap(OUT0, XP);
     a.cswap(OUT1, YP);
     a.raise_if(KT, Cond::Eq, ZERO, err::IDENTITY);
-    // K. Fault check: the result is on the curve (SEC_CM: RESULT.ON_CURVE).
+    // K. Fault check: the result is on the curve. SEC_CM: RESULT.ON_CURVE
     curve_equation(a, OUT0, OUT1, T1, T2);
     a.raise_if(T1, Cond::Ne, T2, err::FAULT);
     // L. Plain coordinates.

@@ -1,9 +1,6 @@
 //! Levels 2 and 3: every microcode routine, run on the instruction-set
 //! simulator, against the `p256` crate and published test vectors.
 
-mod common;
-
-use common::*;
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use p256::elliptic_curve::sec1::ToEncodedPoint;
@@ -11,6 +8,7 @@ use proptest::prelude::*;
 use scu_model::consts::{HALF_N, N, P};
 use scu_model::ladder::{self, Affine, Product};
 use scu_model::ops::{self, firmware, EngineError};
+use scu_model::reference::*;
 use scu_model::timing::Lanes;
 use scu_model::U256;
 

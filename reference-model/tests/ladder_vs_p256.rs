@@ -1,10 +1,8 @@
 //! Level 1: the field-level ladder against the `p256` crate.
 
-mod common;
-
-use common::*;
 use proptest::prelude::*;
 use scu_model::ladder::{scalar_mult, validate, Affine, PointError};
+use scu_model::reference::*;
 use scu_model::U256;
 
 fn any_u256() -> impl Strategy<Value = U256> {

@@ -1,12 +1,13 @@
 //! Bridges between the model's types and the `p256` crate, the independent
-//! reference every result is checked against.
-#![allow(dead_code)]
+//! reference every engine result is checked against (feature `reference`).
 
+use crate::ladder::{Affine, Product};
+use crate::U256;
+use alloc::vec;
+use alloc::vec::Vec;
 use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::sec1::{FromEncodedPoint, ToEncodedPoint};
 use p256::{AffinePoint, EncodedPoint, FieldBytes, ProjectivePoint, Scalar};
-use scu_model::ladder::{Affine, Product};
-use scu_model::U256;
 
 /// k mod n as a p256 scalar (k may be any 256-bit value).
 pub fn scalar(k: &U256) -> Scalar {
@@ -51,7 +52,7 @@ pub fn multiple_of_g(k: &U256) -> Affine {
 
 /// n + delta (delta may be negative), as a 256-bit value.
 pub fn n_plus(delta: i64) -> U256 {
-    let n = scu_model::consts::N;
+    let n = crate::consts::N;
     if delta >= 0 {
         n.adc(&U256::from_u16(delta as u16)).0
     } else {
@@ -62,12 +63,12 @@ pub fn n_plus(delta: i64) -> U256 {
 /// The two P-256 points with x = 0: y = ±sqrt(b), with sqrt(b) = b^((p+1)/4)
 /// since p = 3 mod 4.
 pub fn points_with_x_zero() -> [Affine; 2] {
-    use scu_model::field::{self, Modulus};
-    let b = field::to_mont(&scu_model::consts::B, Modulus::P);
+    use crate::field::{self, Modulus};
+    let b = field::to_mont(&crate::consts::B, Modulus::P);
     // (p + 1) / 4
-    let e = scu_model::consts::P.adc(&U256::ONE).0.shr1().shr1();
+    let e = crate::consts::P.adc(&U256::ONE).0.shr1().shr1();
     let y = field::from_mont(
-        &scu_model::ladder::pow_vartime_exp(&b, &e, Modulus::P),
+        &crate::ladder::pow_vartime_exp(&b, &e, Modulus::P),
         Modulus::P,
     );
     let ny = field::sub(&U256::ZERO, &y, Modulus::P);
@@ -83,15 +84,15 @@ pub fn points_with_x_zero() -> [Affine; 2] {
 /// The base point.
 pub fn g() -> Affine {
     Affine {
-        x: scu_model::consts::GX,
-        y: scu_model::consts::GY,
+        x: crate::consts::GX,
+        y: crate::consts::GY,
     }
 }
 
 /// Scalars at the edges of the range: 0, 1, 2, 3, n-3 .. n+2, 2^256-1, and
 /// the thresholds of the normalisation (n/2, 2^256 - n).
 pub fn edge_scalars() -> Vec<U256> {
-    use scu_model::consts::{C1, HALF_N};
+    use crate::consts::{C1, HALF_N};
     let mut v = vec![U256::ZERO, U256::ONE, U256::from_u16(2), U256::from_u16(3)];
     for d in -3..=2 {
         v.push(n_plus(d));

@@ -1,0 +1,47 @@
+//! Writes the engine's Verilog (top module `top`) with the firmware ROM.
+//!
+//! `scu-verilog --lanes 1|2|4|8 [--out FILE]` (stdout without `--out`).
+
+use scu_model::timing::Lanes;
+use std::process::ExitCode;
+
+fn run() -> Result<(), String> {
+    let mut lanes = Lanes::TINY;
+    let mut out: Option<String> = None;
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--lanes" => {
+                let v = args.next().ok_or("--lanes needs a value")?;
+                let l: u32 = v
+                    .parse()
+                    .map_err(|_| format!("--lanes: not a number: {v}"))?;
+                lanes = Lanes::new(l).map_err(|e| e.to_string())?;
+            }
+            "--out" => out = Some(args.next().ok_or("--out needs a file")?),
+            "-h" | "--help" => {
+                println!("usage: scu-verilog --lanes 1|2|4|8 [--out FILE]");
+                return Ok(());
+            }
+            other => return Err(format!("unknown argument {other}; try --help")),
+        }
+    }
+    let v = scu_hdl::verilog::engine_verilog(lanes, scu_model::ops::firmware().rom());
+    match out {
+        Some(f) => std::fs::write(&f, v).map_err(|e| format!("cannot write {f}: {e}")),
+        None => {
+            print!("{v}");
+            Ok(())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("scu-verilog: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

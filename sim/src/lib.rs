@@ -1,0 +1,119 @@
+//! `scu-sim`: the engine's generated Verilog under Verilator, driven from
+//! Rust through the same pin-level harness as rust-hdl's simulation
+//! ([`scu_hdl::harness`]).
+//!
+//! `build.rs` generates the Verilog for the tiny (L = 1) and fast (L = 8)
+//! builds from `scu-hdl` and `scu-model`, verilates it and links it in.
+//! [`RtlEngine::new`] gives an [`scu_model::backend::EngineBackend`], so the
+//! lockstep check, the tests and (later) the driver use the RTL like any
+//! other backend.
+
+use scu_hdl::harness::{EnginePins, Harness, PinsIn, PinsOut};
+use scu_model::timing::Lanes;
+use std::fmt;
+
+mod ffi;
+
+/// A lane count without a Verilated build.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotBuilt(pub Lanes);
+
+impl fmt::Display for NotBuilt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no Verilator build for {} (built: L=1, L=8)", self.0)
+    }
+}
+
+impl std::error::Error for NotBuilt {}
+
+/// Verilator never fails a cycle; the type exists for the harness.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Never {}
+
+impl fmt::Display for Never {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {}
+    }
+}
+
+/// One Verilated engine instance.
+pub struct RtlPins {
+    model: ffi::Model,
+    lanes: Lanes,
+    cycles: u64,
+}
+
+/// A Verilated engine behind the shared harness: an `EngineBackend`.
+pub type RtlEngine = Harness<RtlPins>;
+
+impl RtlPins {
+    /// A fresh engine (register file holding only the constants) for `lanes`.
+    pub fn build(lanes: Lanes) -> Result<RtlEngine, NotBuilt> {
+        let model = ffi::Model::new(lanes).ok_or(NotBuilt(lanes))?;
+        Ok(Harness::new(RtlPins {
+            model,
+            lanes,
+            cycles: 0,
+        }))
+    }
+
+    /// Clock cycles simulated since construction.
+    pub fn cycles(&self) -> u64 {
+        self.cycles
+    }
+}
+
+impl EnginePins for RtlPins {
+    type Error = Never;
+
+    fn lanes(&self) -> Lanes {
+        self.lanes
+    }
+
+    fn set(&mut self, p: &PinsIn) {
+        let mut wdata = [0u32; 4];
+        for (i, w) in wdata.iter_mut().enumerate() {
+            *w = p.host_wdata[2 * i] as u32 | (p.host_wdata[2 * i + 1] as u32) << 16;
+        }
+        self.model.set(&ffi::ScuIn {
+            host_wdata: wdata,
+            entry: p.entry,
+            host_addr: p.host_addr,
+            rst: p.rst as u8,
+            start: p.start as u8,
+            host_we: p.host_we as u8,
+        });
+    }
+
+    fn tick(&mut self) -> Result<(), Never> {
+        self.model.tick();
+        self.cycles += 1;
+        Ok(())
+    }
+
+    fn get(&self) -> PinsOut {
+        let o = self.model.get();
+        let mut host_rdata = [0u16; 8];
+        for (i, w) in o.host_rdata.iter().enumerate() {
+            host_rdata[2 * i] = *w as u16;
+            host_rdata[2 * i + 1] = (*w >> 16) as u16;
+        }
+        PinsOut {
+            host_rdata,
+            busy: o.busy != 0,
+            done: o.done != 0,
+            err: o.err,
+            tr_valid: o.tr_valid != 0,
+            tr_pc: o.tr_pc,
+            tr_dest: o.tr_dest,
+            tr_digest: o.tr_digest,
+        }
+    }
+}
+
+/// The RTL is a shared build: both instances and threads may run at once.
+/// Each `RtlPins` owns its model exclusively.
+const _: () = {
+    fn assert_send<T: Send>() {}
+    let _ = assert_send::<RtlPins>;
+};
