@@ -48,6 +48,16 @@ pub const COUNTERMEASURES: &[Countermeasure] = &[
                   microcode and from the host.",
     },
     Countermeasure {
+        name: "ENGINE.ZEROIZE",
+        summary: "The `clear` routine overwrites every variable register; the device runs it after \
+                  every command that placed a private key, nonce or shared secret in the engine.",
+    },
+    Countermeasure {
+        name: "DEVICE.SCRUB",
+        summary: "Every command path that placed a private key, nonce or shared secret in the engine, the \
+                  byte staging register or the SHA unit overwrites them before its response is readable.",
+    },
+    Countermeasure {
         name: "DECODE.ILLEGAL_HALTS",
         summary: "An undefined instruction word or a return-stack overflow or underflow stops the engine \
                   with ILLEGAL set (corrupted ROM or control flow).",

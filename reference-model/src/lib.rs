@@ -18,9 +18,12 @@ extern crate alloc;
 
 pub mod consts;
 pub mod countermeasures;
+#[cfg(feature = "device")]
+pub mod device;
 pub mod field;
 pub mod isa;
 pub mod ladder;
+pub mod protocol;
 pub mod timing;
 pub mod trace;
 pub mod words;

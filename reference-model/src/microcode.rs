@@ -11,6 +11,8 @@
 //! | `keygen` | D = d | OUT0, OUT1 = dG |
 //! | `ecdh` | D = d, XP, YP = peer point | OUT0, OUT1 = dP |
 //! | `sign` | D = d, NONCE = k, DIGEST = e | OUT0 = r, OUT1 = s (low-s) |
+//! | `check_point` | XP, YP | none (POINT raised if invalid) |
+//! | `clear` | none | every variable register zero |
 //!
 //! Every routine runs to the end whatever its inputs; the error register
 //! says whether the outputs may be used (see [`crate::isa::err`]).
@@ -33,6 +35,11 @@ pub enum Routine {
     Ecdh,
     /// ECDSA signature of a digest with a given nonce.
     Sign,
+    /// Validation of XP, YP alone (the device refuses invalid peer points
+    /// before any computation on them).
+    CheckPoint,
+    /// Zeroisation of every variable register.
+    Clear,
 }
 
 impl Routine {
@@ -51,6 +58,8 @@ impl Routine {
             Routine::Keygen => "keygen",
             Routine::Ecdh => "ecdh",
             Routine::Sign => "sign",
+            Routine::CheckPoint => "check_point",
+            Routine::Clear => "clear",
         }
     }
 }
@@ -118,9 +127,9 @@ fn swap_slots(a: &mut Asm) {
     a.cswap(Y0, Y1);
 }
 
-/// `smul_core`: OUT = K * (XP, YP) (`ladder::scalar_mult`).
-fn smul_core(a: &mut Asm) {
-    a.label("smul_core");
+/// Steps A and B of `smul_core`: XP, YP below p, into Montgomery form, on
+/// the curve; POINT raised otherwise.
+fn validate_point(a: &mut Asm) {
     // A. Input point: coordinates below p. SEC_CM: INPUT.POINT_VALIDATION
     a.raise_if_vs_modulus(XP, Cond::Ge, Modulus::P, err::POINT);
     a.raise_if_vs_modulus(YP, Cond::Ge, Modulus::P, err::POINT);
@@ -129,6 +138,12 @@ fn smul_core(a: &mut Asm) {
     a.mul(YP, YP, R2P);
     curve_equation(a, XP, YP, T1, T2);
     a.raise_if(T1, Cond::Ne, T2, err::POINT);
+}
+
+/// `smul_core`: OUT = K * (XP, YP) (`ladder::scalar_mult`).
+fn smul_core(a: &mut Asm) {
+    a.label("smul_core");
+    validate_point(a);
     // C. k' = min(k mod n, n - k mod n); P := -P with the second.
     // SEC_CM: LADDER.EXCEPTIONS_CLOSED
     a.add_n(KT, K, ZERO);
@@ -369,6 +384,17 @@ fn entry_points(a: &mut Asm) {
     a.cswap(T2, T3);
     a.copy(OUT0, U);
     a.copy(OUT1, T2);
+    a.halt();
+
+    a.label(Routine::CheckPoint.label());
+    validate_point(a);
+    a.halt();
+
+    // SEC_CM: ENGINE.ZEROIZE
+    a.label(Routine::Clear.label());
+    for r in 0..crate::isa::FIRST_CONST {
+        a.copy(Reg(r), ZERO);
+    }
     a.halt();
 }
 
