@@ -9,11 +9,18 @@
 //!   [`harness`].
 
 pub mod config;
+pub mod crc16;
+pub mod device;
+pub mod device_harness;
 pub mod digest;
 pub mod engine;
 pub mod harness;
+pub mod health;
 pub mod lane;
 pub mod regfile;
 pub mod rowalu;
+pub mod scu;
+pub mod sha256;
 pub mod sim;
+pub mod spi;
 pub mod verilog;

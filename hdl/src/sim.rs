@@ -1,9 +1,12 @@
 //! The engine in rust-hdl's own simulator, clocked by hand (no testbench
 //! threads), as an [`EnginePins`] implementation.
 
+use crate::device_harness::{ScuPins, SpiMaster};
 use crate::engine::Engine;
 use crate::harness::{EnginePins, Harness, PinsIn, PinsOut};
+use crate::scu::ScuSim;
 use rust_hdl::prelude::*;
+use scu_model::device::DeviceImage;
 use scu_model::timing::Lanes;
 use std::fmt;
 
@@ -138,5 +141,90 @@ impl<
             tr_dest: u.tr_dest.val().to_u8(),
             tr_digest: u.tr_digest.val().to_u16(),
         }
+    }
+}
+
+/// The simulated SCU in rust-hdl's simulator.
+pub struct HdlScuPins<
+    const L: usize,
+    const CH: usize,
+    const SW: usize,
+    const W: usize,
+    const RB: usize,
+    const RSW: usize,
+    const AW: usize,
+> {
+    uut: Box<ScuSim<L, CH, SW, W, RB, RSW, AW>>,
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > HdlScuPins<L, CH, SW, W, RB, RSW, AW>
+{
+    /// The SCU built from `image`, connected and design-checked, behind an
+    /// SPI master.
+    pub fn build(image: &DeviceImage) -> Result<SpiMaster<Self>, SimError> {
+        let mut uut = Box::new(ScuSim::new(image));
+        uut.connect_all();
+        check_all(uut.as_ref()).map_err(|e| SimError::Check(format!("{e:?}")))?;
+        let mut p = HdlScuPins { uut };
+        if !simulate(p.uut.as_mut(), SETTLE_ITERS) {
+            return Err(SimError::NoConvergence);
+        }
+        SpiMaster::new(p).map_err(|e| match e {
+            crate::device_harness::DeviceHarnessError::Sim(s) => s,
+            crate::device_harness::DeviceHarnessError::Hung => SimError::NoConvergence,
+        })
+    }
+
+    fn settle(&mut self) -> Result<(), SimError> {
+        if simulate(self.uut.as_mut(), SETTLE_ITERS) {
+            Ok(())
+        } else {
+            Err(SimError::NoConvergence)
+        }
+    }
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > ScuPins for HdlScuPins<L, CH, SW, W, RB, RSW, AW>
+{
+    type Error = SimError;
+
+    fn set(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
+        self.uut.sclk.next = sclk;
+        self.uut.mosi.next = mosi;
+        self.uut.cs_n.next = cs_n;
+    }
+
+    fn tick(&mut self) -> Result<(), SimError> {
+        self.settle()?;
+        self.uut.clock.next = Clock { clk: true };
+        self.settle()?;
+        self.uut.clock.next = Clock { clk: false };
+        self.settle()
+    }
+
+    fn get(&self) -> (bool, bool, bool, u8) {
+        let u = &self.uut;
+        (
+            u.miso.val(),
+            u.busy.val(),
+            u.dev_valid.val(),
+            u.dev_pc.val().to_u8(),
+        )
     }
 }

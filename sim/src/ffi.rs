@@ -109,3 +109,80 @@ impl Drop for Model {
         unsafe { (self.vt.free)(self.ptr) }
     }
 }
+
+extern "C" {
+    fn Vscu_l1_new() -> *mut c_void;
+    fn Vscu_l1_free(p: *mut c_void);
+    fn Vscu_l1_set(p: *mut c_void, sclk: u8, mosi: u8, cs_n: u8);
+    fn Vscu_l1_tick(p: *mut c_void);
+    fn Vscu_l1_get(p: *mut c_void) -> u32;
+    fn Vscu_l8_new() -> *mut c_void;
+    fn Vscu_l8_free(p: *mut c_void);
+    fn Vscu_l8_set(p: *mut c_void, sclk: u8, mosi: u8, cs_n: u8);
+    fn Vscu_l8_tick(p: *mut c_void);
+    fn Vscu_l8_get(p: *mut c_void) -> u32;
+}
+
+struct ScuVTable {
+    free: unsafe extern "C" fn(*mut c_void),
+    set: unsafe extern "C" fn(*mut c_void, u8, u8, u8),
+    tick: unsafe extern "C" fn(*mut c_void),
+    get: unsafe extern "C" fn(*mut c_void) -> u32,
+}
+
+const SCU_L1: ScuVTable = ScuVTable {
+    free: Vscu_l1_free,
+    set: Vscu_l1_set,
+    tick: Vscu_l1_tick,
+    get: Vscu_l1_get,
+};
+const SCU_L8: ScuVTable = ScuVTable {
+    free: Vscu_l8_free,
+    set: Vscu_l8_set,
+    tick: Vscu_l8_tick,
+    get: Vscu_l8_get,
+};
+
+/// An owned Verilated SCU (same ownership rules as [`Model`]).
+pub struct ScuModel {
+    ptr: *mut c_void,
+    vt: &'static ScuVTable,
+}
+
+// SAFETY: as for Model: exclusively owned, never evaluated concurrently.
+unsafe impl Send for ScuModel {}
+
+impl ScuModel {
+    pub fn new(lanes: Lanes) -> Option<ScuModel> {
+        // SAFETY: the constructors take no arguments and return an owned model.
+        let (ptr, vt) = match lanes.get() {
+            1 => (unsafe { Vscu_l1_new() }, &SCU_L1),
+            8 => (unsafe { Vscu_l8_new() }, &SCU_L8),
+            _ => return None,
+        };
+        (!ptr.is_null()).then_some(ScuModel { ptr, vt })
+    }
+
+    pub fn set(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
+        // SAFETY: ptr is live (freed only in Drop).
+        unsafe { (self.vt.set)(self.ptr, sclk as u8, mosi as u8, cs_n as u8) }
+    }
+
+    pub fn tick(&mut self) {
+        // SAFETY: ptr is live.
+        unsafe { (self.vt.tick)(self.ptr) }
+    }
+
+    /// miso | busy << 1 | dev_valid << 2 | dev_pc << 8.
+    pub fn get(&self) -> u32 {
+        // SAFETY: ptr is live; the shim only reads the model.
+        unsafe { (self.vt.get)(self.ptr) }
+    }
+}
+
+impl Drop for ScuModel {
+    fn drop(&mut self) {
+        // SAFETY: ptr came from *_new and is freed exactly once.
+        unsafe { (self.vt.free)(self.ptr) }
+    }
+}

@@ -117,3 +117,43 @@ const _: () = {
     fn assert_send<T: Send>() {}
     let _ = assert_send::<RtlPins>;
 };
+
+/// The whole simulated SCU (device, engine, LFSR source) under Verilator,
+/// personalised with [`scu_model::device::image::RTL_TEST_SEED`].
+pub struct RtlScuPins {
+    model: ffi::ScuModel,
+}
+
+impl RtlScuPins {
+    /// A fresh SCU of the given build behind an SPI master.
+    pub fn build(lanes: Lanes) -> Result<scu_hdl::device_harness::SpiMaster<RtlScuPins>, NotBuilt> {
+        let model = ffi::ScuModel::new(lanes).ok_or(NotBuilt(lanes))?;
+        scu_hdl::device_harness::SpiMaster::new(RtlScuPins { model }).map_err(|_| NotBuilt(lanes))
+    }
+
+    /// The device image the simulated SCU of `lanes` was built from.
+    pub fn image(lanes: Lanes) -> scu_model::device::DeviceImage {
+        let p = scu_model::device::image::Personalisation::derive(
+            scu_model::device::image::RTL_TEST_SEED,
+        );
+        scu_model::device::DeviceImage::new(lanes, &p)
+    }
+}
+
+impl scu_hdl::device_harness::ScuPins for RtlScuPins {
+    type Error = Never;
+
+    fn set(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
+        self.model.set(sclk, mosi, cs_n);
+    }
+
+    fn tick(&mut self) -> Result<(), Never> {
+        self.model.tick();
+        Ok(())
+    }
+
+    fn get(&self) -> (bool, bool, bool, u8) {
+        let v = self.model.get();
+        (v & 1 != 0, v & 2 != 0, v & 4 != 0, (v >> 8) as u8)
+    }
+}

@@ -44,6 +44,10 @@ pub mod rom {
     pub const SIZE: usize = 256;
 }
 
+/// The personalisation seed of the simulated RTL builds (`scu-sim`): a
+/// fixed test identity, since a simulated bitstream is built once.
+pub const RTL_TEST_SEED: &[u8] = b"scu-sim RTL test device";
+
 /// Domain separation of the measurement.
 pub const MEASUREMENT_DOMAIN: &[u8] = b"SCU measurement v1";
 

@@ -14,13 +14,16 @@
 //! | MOVE from an engine register | 34 + R |
 //! | any MOVE into SHA | + 65 per block it completes |
 //! | ENGINE | engine cycles + 3 |
-//! | SHAFIN | 2 + padding bytes + 65 per block |
+//! | SHAFIN | 1 + padding bytes + 65 per block |
 //! | SLOT, REQUIRE, CHKPOL, SETPOL, ORPOL, POLICY | 3 |
 //! | CMP | 2 + len |
 //! | INC | 6 |
 //! | others | 2 |
 //!
-//! R is the engine's rows per element (8 at L = 1, 2 at L = 8).
+//! R is the engine's rows per element (8 at L = 1, 2 at L = 8). A byte
+//! into SHA that completes a block makes the core compress (65 cycles)
+//! before the next byte; when it is the instruction's last byte, the
+//! instruction ends with the compression.
 
 pub mod asm;
 pub mod firmware;
@@ -28,6 +31,8 @@ pub mod image;
 pub mod isa;
 pub mod rng;
 pub mod sha;
+#[cfg(feature = "reference")]
+pub mod suite;
 
 use crate::isa::{err, Reg};
 use crate::iss::Engine;
@@ -161,6 +166,7 @@ pub struct Device {
     busy_until: u64,
     running_tag: u8,
     last: Option<CommandReport>,
+    accepted: u64,
     trace: Vec<DevTraceEvent>,
 }
 
@@ -191,6 +197,7 @@ impl Device {
             busy_until: 0,
             running_tag: 0,
             last: None,
+            accepted: 0,
             trace: Vec::new(),
             image,
         }
@@ -238,6 +245,11 @@ impl Device {
     /// The last accepted command.
     pub fn last_command(&self) -> Option<CommandReport> {
         self.last
+    }
+
+    /// How many requests the device has accepted (and run).
+    pub fn accepted(&self) -> u64 {
+        self.accepted
     }
 
     /// The device instructions the last command retired.
@@ -364,6 +376,7 @@ impl Device {
         };
         self.running_tag = self.tag;
         self.busy_until = self.now + cycles;
+        self.accepted += 1;
         self.last = Some(CommandReport {
             command: self.command,
             tag: self.tag,
@@ -511,7 +524,7 @@ impl Device {
             }
             DevInstr::ShaFinish => {
                 let (pad, blocks) = self.sha.finish();
-                (2 + pad + SHA_COMPRESS_CYCLES * blocks, Flow::Next, 0)
+                (1 + pad + SHA_COMPRESS_CYCLES * blocks, Flow::Next, 0)
             }
             DevInstr::OnErr { target } => {
                 if self.eng_err != 0 {

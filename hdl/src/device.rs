@@ -1,0 +1,1149 @@
+//! The SCU device: SPI front end, frame unit, the microcoded device
+//! controller with its memories, SHA-256, the RNG's health tests and the
+//! engine. The raw random bit comes from outside (`raw_bit`, advanced by
+//! `raw_step`): the simulated LFSR in [`crate::scu::ScuSim`], ring
+//! oscillators on the FPGA.
+//!
+//! Timing follows `scu_model::device` (the controller's table), so the RTL
+//! and the model agree on every reply byte and busy cycle.
+
+use crate::crc16::Crc16Byte;
+use crate::engine::Engine;
+use crate::health::HealthTests;
+use crate::sha256::Sha256;
+use crate::spi::SpiSlave;
+use rust_hdl::prelude::*;
+use scu_model::device::image::rom;
+use scu_model::device::isa::{layout, op, Space};
+use scu_model::device::DeviceImage;
+use scu_model::isa::err;
+use scu_model::protocol::{self, info, slot, slot_mem, status};
+use std::collections::BTreeMap;
+
+/// Controller state.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+pub enum CState {
+    /// No command running.
+    Idle,
+    /// Instruction cycle 0.
+    Fetch,
+    /// Executing.
+    Exec,
+}
+
+/// Phase within a device instruction.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
+pub enum DPhase {
+    /// Cycle 1.
+    Start,
+    /// Second cycle of the three-cycle instructions.
+    Act,
+    /// Byte loop of MOVE and CMP.
+    Stream,
+    /// Reading an engine register's rows into the staging register.
+    EngRead,
+    /// Writing the staging register's rows into an engine register.
+    EngWrite,
+    /// Collecting raw random bits.
+    Raw,
+    /// Waiting for the SHA core's last compression.
+    WaitSha,
+    /// Waiting for the engine.
+    WaitEngine,
+    /// INC's read-modify-write.
+    Inc,
+}
+
+fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
+    Constant::new(v.into())
+}
+
+fn log2(x: usize) -> u64 {
+    assert!(x.is_power_of_two());
+    x.trailing_zeros() as u64
+}
+
+/// The device for an engine of L lanes (see [`Engine`] for the parameters).
+#[derive(LogicBlock)]
+pub struct Device<
+    const L: usize,
+    const CH: usize,
+    const SW: usize,
+    const W: usize,
+    const RB: usize,
+    const RSW: usize,
+    const AW: usize,
+> {
+    /// System clock.
+    pub clock: Signal<In, Clock>,
+    /// SPI clock pin.
+    pub sclk: Signal<In, Bit>,
+    /// SPI master-out pin.
+    pub mosi: Signal<In, Bit>,
+    /// SPI chip select, active low.
+    pub cs_n: Signal<In, Bit>,
+    /// SPI slave-out pin.
+    pub miso: Signal<Out, Bit>,
+    /// The raw random bit the next `raw_step` consumes.
+    pub raw_bit: Signal<In, Bit>,
+    /// Consume one raw bit this cycle.
+    pub raw_step: Signal<Out, Bit>,
+    /// A command is running (observability; the host polls over SPI).
+    pub busy: Signal<Out, Bit>,
+    /// Trace: a device instruction retired in the previous cycle.
+    pub dev_valid: Signal<Out, Bit>,
+    /// Trace: its address.
+    pub dev_pc: Signal<Out, Bits<8>>,
+
+    engine: Engine<L, CH, SW, W, RB, RSW, AW>,
+    sha: Sha256,
+    health: HealthTests,
+    spi: SpiSlave,
+    crc_rx: Crc16Byte,
+    crc_tx: Crc16Byte,
+    prog: SyncROM<Bits<64>, 8>,
+    rxm: RAM<Bits<8>, 7>,
+    txm: RAM<Bits<8>, 8>,
+    slots: RAM<Bits<8>, 10>,
+    konst: SyncROM<Bits<8>, 8>,
+
+    // Frame unit.
+    op_r: DFF<Bits<8>>,
+    nbytes: DFF<Bits<10>>,
+    tag_r: DFF<Bits<8>>,
+    cmd_r: DFF<Bits<8>>,
+    lenh: DFF<Bits<8>>,
+    lenl: DFF<Bits<8>>,
+    crc_rx_r: DFF<Bits<16>>,
+    resp_status: DFFWithInit<Bits<8>>,
+    resp_tag: DFF<Bits<8>>,
+    resp_len: DFF<Bits<9>>,
+    run_tag: DFF<Bits<8>>,
+    rx_len: DFF<Bits<9>>,
+    rd_status: DFF<Bits<8>>,
+    rd_tag: DFF<Bits<8>>,
+    rd_len: DFF<Bits<9>>,
+    txb: DFFWithInit<Bits<8>>,
+    tx_idx: DFF<Bits<10>>,
+    tx_fetch: DFF<Bit>,
+    crc_tx_r: DFF<Bits<16>>,
+    // Controller.
+    cstate: DFF<CState>,
+    phase: DFF<DPhase>,
+    pc: DFF<Bits<8>>,
+    i: DFF<Bits<9>>,
+    r: DFF<Bits<4>>,
+    bitc: DFF<Bits<3>>,
+    rawsr: DFF<Bits<8>>,
+    slot_r: DFF<Bits<3>>,
+    retries: DFF<Bits<8>>,
+    eng_err: DFF<Bits<8>>,
+    status_reg: DFF<Bits<8>>,
+    eq: DFF<Bit>,
+    carry: DFF<Bit>,
+    staging: DFF<Bits<256>>,
+    sha_rd: DFF<Bits<8>>,
+    t_valid: DFF<Bit>,
+    t_pc: DFF<Bits<8>>,
+
+    // Decode.
+    ir: Signal<Local, Bits<64>>,
+    opc: Signal<Local, Bits<5>>,
+    dsp: Signal<Local, Bits<3>>,
+    drel: Signal<Local, Bit>,
+    dadr: Signal<Local, Bits<11>>,
+    ssp: Signal<Local, Bits<3>>,
+    srel: Signal<Local, Bit>,
+    sadr: Signal<Local, Bits<11>>,
+    ilen: Signal<Local, Bits<9>>,
+    target: Signal<Local, Bits<10>>,
+    imm: Signal<Local, Bits<10>>,
+    // Datapath.
+    base: Signal<Local, Bits<11>>,
+    i_rd: Signal<Local, Bits<9>>,
+    p_rd: Signal<Local, Bits<11>>,
+    q_rd: Signal<Local, Bits<11>>,
+    p_wr: Signal<Local, Bits<11>>,
+    p_data: Signal<Local, Bits<8>>,
+    q_data: Signal<Local, Bits<8>>,
+    do_write: Signal<Local, Bit>,
+    stall: Signal<Local, Bit>,
+    last: Signal<Local, Bit>,
+    sha_off: Signal<Local, Bits<9>>,
+    q_reg: Signal<Local, Bits<5>>,
+    p_reg: Signal<Local, Bits<5>>,
+    row_sel: Signal<Local, Bits<4>>,
+    inc_addr: Signal<Local, Bits<11>>,
+    inc_sum: Signal<Local, Bits<8>>,
+    retire: Signal<Local, Bit>,
+    finish: Signal<Local, Bit>,
+    fin_status: Signal<Local, Bits<8>>,
+    fin_len: Signal<Local, Bits<9>>,
+    next_pc: Signal<Local, Bits<8>>,
+    err_status: Signal<Local, Bits<8>>,
+    pol_addr: Signal<Local, Bits<10>>,
+    full_len: Signal<Local, Bits<10>>,
+    req_len: Signal<Local, Bits<16>>,
+    tx_next: Signal<Local, Bits<8>>,
+
+    c_sp_rx: Constant<Bits<3>>,
+    c_sp_tx: Constant<Bits<3>>,
+    c_sp_slot: Constant<Bits<3>>,
+    c_sp_const: Constant<Bits<3>>,
+    c_sp_eng: Constant<Bits<3>>,
+    c_sp_sha: Constant<Bits<3>>,
+    c_sp_raw: Constant<Bits<3>>,
+    c_op: [Constant<Bits<5>>; 24],
+    c_f_op: Constant<Bits<7>>,
+    c_f_dsp: Constant<Bits<7>>,
+    c_f_drel: Constant<Bits<7>>,
+    c_f_dadr: Constant<Bits<7>>,
+    c_f_ssp: Constant<Bits<7>>,
+    c_f_srel: Constant<Bits<7>>,
+    c_f_sadr: Constant<Bits<7>>,
+    c_f_len: Constant<Bits<7>>,
+    c_f_target: Constant<Bits<7>>,
+    c_f_imm: Constant<Bits<7>>,
+    c_records: Constant<Bits<11>>,
+    c_slots: Constant<Bits<8>>,
+    c_requestable: Constant<Bits<8>>,
+    c_valid: Constant<Bits<8>>,
+    c_static_flags: Constant<Bits<8>>,
+    c_flag_rng_failed: Constant<Bits<8>>,
+    c_log2r: Constant<Bits<4>>,
+    c_last_row: Constant<Bits<4>>,
+    c_rb: Constant<Bits<9>>,
+    c_top_rb: Constant<Bits<9>>,
+    c_err_illegal: Constant<Bits<8>>,
+    c_err_point: Constant<Bits<8>>,
+    c_err_scalar: Constant<Bits<8>>,
+    c_op_request: Constant<Bits<8>>,
+    c_op_response: Constant<Bits<8>>,
+    c_max_payload: Constant<Bits<16>>,
+    s_ok: Constant<Bits<8>>,
+    s_busy: Constant<Bits<8>>,
+    s_truncated: Constant<Bits<8>>,
+    s_oversize: Constant<Bits<8>>,
+    s_bad_length: Constant<Bits<8>>,
+    s_bad_crc: Constant<Bits<8>>,
+    s_bad_op: Constant<Bits<8>>,
+    s_bad_slot: Constant<Bits<8>>,
+    s_bad_policy: Constant<Bits<8>>,
+    s_rng_failure: Constant<Bits<8>>,
+    s_engine_fault: Constant<Bits<8>>,
+    s_invalid_point: Constant<Bits<8>>,
+    s_invalid_scalar: Constant<Bits<8>>,
+}
+
+fn bytes_map<const N: usize>(b: &[u8]) -> BTreeMap<Bits<N>, Bits<8>> {
+    b.iter()
+        .enumerate()
+        .map(|(i, v)| ((i as u64).into(), (*v as u64).into()))
+        .collect()
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > Device<L, CH, SW, W, RB, RSW, AW>
+{
+    /// A device built from `image` (its lanes must be L).
+    pub fn new(image: &DeviceImage) -> Self {
+        assert_eq!(
+            image.lanes.get() as usize,
+            L,
+            "image built for another lane count"
+        );
+        assert!(image.program.words.len() <= 256);
+        let rows = 16 / W;
+        let prog: BTreeMap<Bits<8>, Bits<64>> = image
+            .program
+            .words
+            .iter()
+            .enumerate()
+            .map(|(i, w)| ((i as u64).into(), (*w).into()))
+            .collect();
+        let ops = [
+            0,
+            op::MOVE,
+            op::ENGINE,
+            op::DONE,
+            op::SLOT,
+            op::SLOT_IMM,
+            op::REQUIRE,
+            op::CHECK_POLICY,
+            op::SET_POLICY,
+            op::OR_POLICY,
+            op::SHA_INIT,
+            op::SHA_FINISH,
+            op::ON_ERR,
+            op::RETRY,
+            op::SET_RETRY,
+            op::JMP,
+            op::IF_CMD,
+            op::LEN_EQ,
+            op::CMP,
+            op::HEALTH,
+            op::INC,
+            op::FLAGS,
+            op::POLICY_BYTE,
+            op::DONE_ERR,
+        ];
+        for (i, o) in ops.iter().enumerate().skip(1) {
+            assert_eq!(*o as usize, i, "device opcodes are numbered densely");
+        }
+        Self {
+            clock: Default::default(),
+            sclk: Default::default(),
+            mosi: Default::default(),
+            cs_n: Default::default(),
+            miso: Default::default(),
+            raw_bit: Default::default(),
+            raw_step: Default::default(),
+            busy: Default::default(),
+            dev_valid: Default::default(),
+            dev_pc: Default::default(),
+            engine: Engine::new(image.engine.rom()),
+            sha: Default::default(),
+            health: Default::default(),
+            spi: Default::default(),
+            crc_rx: Default::default(),
+            crc_tx: Default::default(),
+            prog: SyncROM::new(prog),
+            rxm: Default::default(),
+            txm: Default::default(),
+            slots: RAM::new(bytes_map(&image.slots)),
+            konst: SyncROM::new(bytes_map(&image.const_rom)),
+            op_r: Default::default(),
+            nbytes: Default::default(),
+            tag_r: Default::default(),
+            cmd_r: Default::default(),
+            lenh: Default::default(),
+            lenl: Default::default(),
+            crc_rx_r: Default::default(),
+            resp_status: DFFWithInit::new((status::NO_RESPONSE as u64).into()),
+            resp_tag: Default::default(),
+            resp_len: Default::default(),
+            run_tag: Default::default(),
+            rx_len: Default::default(),
+            rd_status: Default::default(),
+            rd_tag: Default::default(),
+            rd_len: Default::default(),
+            txb: DFFWithInit::new((protocol::IDLE_BYTE as u64).into()),
+            tx_idx: Default::default(),
+            tx_fetch: Default::default(),
+            crc_tx_r: Default::default(),
+            cstate: Default::default(),
+            phase: Default::default(),
+            pc: Default::default(),
+            i: Default::default(),
+            r: Default::default(),
+            bitc: Default::default(),
+            rawsr: Default::default(),
+            slot_r: Default::default(),
+            retries: Default::default(),
+            eng_err: Default::default(),
+            status_reg: Default::default(),
+            eq: Default::default(),
+            carry: Default::default(),
+            staging: Default::default(),
+            sha_rd: Default::default(),
+            t_valid: Default::default(),
+            t_pc: Default::default(),
+            ir: Default::default(),
+            opc: Default::default(),
+            dsp: Default::default(),
+            drel: Default::default(),
+            dadr: Default::default(),
+            ssp: Default::default(),
+            srel: Default::default(),
+            sadr: Default::default(),
+            ilen: Default::default(),
+            target: Default::default(),
+            imm: Default::default(),
+            base: Default::default(),
+            i_rd: Default::default(),
+            p_rd: Default::default(),
+            q_rd: Default::default(),
+            p_wr: Default::default(),
+            p_data: Default::default(),
+            q_data: Default::default(),
+            do_write: Default::default(),
+            stall: Default::default(),
+            last: Default::default(),
+            sha_off: Default::default(),
+            q_reg: Default::default(),
+            p_reg: Default::default(),
+            row_sel: Default::default(),
+            inc_addr: Default::default(),
+            inc_sum: Default::default(),
+            retire: Default::default(),
+            finish: Default::default(),
+            fin_status: Default::default(),
+            fin_len: Default::default(),
+            next_pc: Default::default(),
+            err_status: Default::default(),
+            pol_addr: Default::default(),
+            full_len: Default::default(),
+            req_len: Default::default(),
+            tx_next: Default::default(),
+            c_sp_rx: k(Space::Rx.code()),
+            c_sp_tx: k(Space::Tx.code()),
+            c_sp_slot: k(Space::Slot.code()),
+            c_sp_const: k(Space::Const.code()),
+            c_sp_eng: k(Space::Eng.code()),
+            c_sp_sha: k(Space::Sha.code()),
+            c_sp_raw: k(Space::Raw.code()),
+            c_op: array_init::array_init(|i| k(ops[i])),
+            c_f_op: k(layout::OP as u64),
+            c_f_dsp: k(layout::DST_SPACE as u64),
+            c_f_drel: k(layout::DST_REL as u64),
+            c_f_dadr: k(layout::DST_ADDR as u64),
+            c_f_ssp: k(layout::SRC_SPACE as u64),
+            c_f_srel: k(layout::SRC_REL as u64),
+            c_f_sadr: k(layout::SRC_ADDR as u64),
+            c_f_len: k(layout::LEN as u64),
+            c_f_target: k(layout::TARGET as u64),
+            c_f_imm: k(layout::IMM as u64),
+            c_records: k(slot_mem::RECORDS as u64),
+            c_slots: k(slot::COUNT as u64),
+            c_requestable: k(slot::REQUESTABLE as u64),
+            c_valid: k(slot::VALID as u64),
+            c_static_flags: k(image.const_rom[rom::INFO_HEAD + info::FLAGS] as u64),
+            c_flag_rng_failed: k(info::FLAG_RNG_FAILED as u64),
+            c_log2r: k(log2(rows)),
+            c_last_row: k((rows - 1) as u64),
+            c_rb: k(RB as u64),
+            c_top_rb: k((256 - RB) as u64),
+            c_err_illegal: k(1 << err::ILLEGAL),
+            c_err_point: k(1 << err::POINT),
+            c_err_scalar: k(1 << err::SCALAR),
+            c_op_request: k(protocol::OP_REQUEST as u64),
+            c_op_response: k(protocol::OP_RESPONSE as u64),
+            c_max_payload: k(protocol::MAX_REQUEST_PAYLOAD as u64),
+            s_ok: k(status::OK as u64),
+            s_busy: k(status::BUSY as u64),
+            s_truncated: k(status::TRUNCATED as u64),
+            s_oversize: k(status::OVERSIZE as u64),
+            s_bad_length: k(status::BAD_LENGTH as u64),
+            s_bad_crc: k(status::BAD_CRC as u64),
+            s_bad_op: k(status::BAD_OP as u64),
+            s_bad_slot: k(status::BAD_SLOT as u64),
+            s_bad_policy: k(status::BAD_POLICY as u64),
+            s_rng_failure: k(status::RNG_FAILURE as u64),
+            s_engine_fault: k(status::ENGINE_FAULT as u64),
+            s_invalid_point: k(status::INVALID_POINT as u64),
+            s_invalid_scalar: k(status::INVALID_SCALAR as u64),
+        }
+    }
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > Logic for Device<L, CH, SW, W, RB, RSW, AW>
+{
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            op_r,
+            nbytes,
+            tag_r,
+            cmd_r,
+            lenh,
+            lenl,
+            crc_rx_r,
+            resp_status,
+            resp_tag,
+            resp_len,
+            run_tag,
+            rx_len,
+            rd_status,
+            rd_tag,
+            rd_len,
+            tx_idx,
+            tx_fetch,
+            crc_tx_r,
+            cstate,
+            phase,
+            pc,
+            i,
+            r,
+            bitc,
+            rawsr,
+            slot_r,
+            retries,
+            eng_err,
+            status_reg,
+            eq,
+            carry,
+            staging,
+            sha_rd,
+            t_valid,
+            t_pc
+        );
+        clock!(self, clock, engine, sha, health, spi);
+        self.txb.clock.next = self.clock.val();
+        self.txb.d.next = self.txb.q.val();
+        self.prog.clock.next = self.clock.val();
+        self.konst.clock.next = self.clock.val();
+        self.rxm.read_clock.next = self.clock.val();
+        self.rxm.write_clock.next = self.clock.val();
+        self.txm.read_clock.next = self.clock.val();
+        self.txm.write_clock.next = self.clock.val();
+        self.slots.read_clock.next = self.clock.val();
+        self.slots.write_clock.next = self.clock.val();
+
+        // ---- Decode (valid from the first Exec cycle) ----
+        self.prog.address.next = self.pc.q.val();
+        self.ir.next = self.prog.data.val();
+        self.opc.next = self.ir.val().get_bits::<5>(self.c_f_op.val().index());
+        self.dsp.next = self.ir.val().get_bits::<3>(self.c_f_dsp.val().index());
+        self.drel.next = self.ir.val().get_bit(self.c_f_drel.val().index());
+        self.dadr.next = self.ir.val().get_bits::<11>(self.c_f_dadr.val().index());
+        self.ssp.next = self.ir.val().get_bits::<3>(self.c_f_ssp.val().index());
+        self.srel.next = self.ir.val().get_bit(self.c_f_srel.val().index());
+        self.sadr.next = self.ir.val().get_bits::<11>(self.c_f_sadr.val().index());
+        self.ilen.next = self.ir.val().get_bits::<9>(self.c_f_len.val().index());
+        self.target.next = self.ir.val().get_bits::<10>(self.c_f_target.val().index());
+        self.imm.next = self.ir.val().get_bits::<10>(self.c_f_imm.val().index());
+
+        // ---- Addresses and data of the byte datapath ----
+        // The current slot's record: 64 + 96 slot = 64 + 64 slot + 32 slot.
+        self.base.next = self.c_records.val()
+            + (bit_cast::<11, 3>(self.slot_r.q.val()) << 6)
+            + (bit_cast::<11, 3>(self.slot_r.q.val()) << 5);
+        self.last.next = (self.i.q.val() + 1) == self.ilen.val();
+        // A MOVE into SHA waits while the core compresses; its next read
+        // stays on the byte not yet written.
+        self.stall.next = (self.phase.q.val() == DPhase::Stream)
+            && (self.opc.val() == self.c_op[1].val())
+            && (self.dsp.val() == self.c_sp_sha.val())
+            && self.sha.busy.val();
+        self.i_rd.next = self.i.q.val() + 1;
+        if self.phase.q.val() == DPhase::Start {
+            self.i_rd.next = 0.into();
+        }
+        if self.stall.val() {
+            self.i_rd.next = self.i.q.val();
+        }
+        self.p_rd.next = self.dadr.val() + bit_cast::<11, 9>(self.i_rd.val());
+        self.q_rd.next = self.sadr.val() + bit_cast::<11, 9>(self.i_rd.val());
+        self.p_wr.next = self.dadr.val() + bit_cast::<11, 9>(self.i.q.val());
+        if self.drel.val() {
+            self.p_rd.next = self.dadr.val() + bit_cast::<11, 9>(self.i_rd.val()) + self.base.val();
+            self.p_wr.next = self.dadr.val() + bit_cast::<11, 9>(self.i.q.val()) + self.base.val();
+        }
+        if self.srel.val() {
+            self.q_rd.next = self.sadr.val() + bit_cast::<11, 9>(self.i_rd.val()) + self.base.val();
+        }
+        self.p_reg.next = self.dadr.val().get_bits::<5>(5);
+        self.q_reg.next = self.sadr.val().get_bits::<5>(5);
+        self.pol_addr.next = bit_cast::<10, 3>(self.slot_r.q.val());
+        // Byte read from each operand's space (one cycle after its address).
+        self.q_data.next = self.rxm.read_data.val();
+        if self.ssp.val() == self.c_sp_tx.val() {
+            self.q_data.next = self.txm.read_data.val();
+        }
+        if self.ssp.val() == self.c_sp_slot.val() {
+            self.q_data.next = self.slots.read_data.val();
+        }
+        if self.ssp.val() == self.c_sp_const.val() {
+            self.q_data.next = self.konst.data.val();
+        }
+        if self.ssp.val() == self.c_sp_sha.val() {
+            self.q_data.next = self.sha_rd.q.val();
+        }
+        if self.ssp.val() == self.c_sp_eng.val() {
+            self.q_data.next = self.staging.q.val().get_bits::<8>(248);
+        }
+        if self.ssp.val() == self.c_sp_raw.val() {
+            self.q_data.next =
+                (self.rawsr.q.val() << 1) | bit_cast::<8, 1>(self.raw_bit.val().into());
+        }
+        self.p_data.next = self.rxm.read_data.val();
+        if self.dsp.val() == self.c_sp_tx.val() {
+            self.p_data.next = self.txm.read_data.val();
+        }
+        if self.dsp.val() == self.c_sp_slot.val() {
+            self.p_data.next = self.slots.read_data.val();
+        }
+        if self.dsp.val() == self.c_sp_const.val() {
+            self.p_data.next = self.konst.data.val();
+        }
+        if self.dsp.val() == self.c_sp_sha.val() {
+            self.p_data.next = self.sha_rd.q.val();
+        }
+        // The SHA digest as a byte memory (registered like the RAMs).
+        self.sha_off.next = (bits::<9>(31) - bit_cast::<9, 11>(self.q_rd.val() & 31)) << 3;
+        if (self.opc.val() == self.c_op[18].val()) && (self.dsp.val() == self.c_sp_sha.val()) {
+            self.sha_off.next = (bits::<9>(31) - bit_cast::<9, 11>(self.p_rd.val() & 31)) << 3;
+        }
+        self.sha_rd.d.next = self
+            .sha
+            .digest
+            .val()
+            .get_bits::<8>(self.sha_off.val().index());
+        // Engine error -> status (scu_model::device::engine_status).
+        self.err_status.next = self.s_engine_fault.val();
+        if (self.eng_err.q.val() & self.c_err_scalar.val()) != 0 {
+            self.err_status.next = self.s_invalid_scalar.val();
+        }
+        if (self.eng_err.q.val() & self.c_err_point.val()) != 0 {
+            self.err_status.next = self.s_invalid_point.val();
+        }
+        if (self.eng_err.q.val() & self.c_err_illegal.val()) != 0 {
+            self.err_status.next = self.s_engine_fault.val();
+        }
+
+        // ---- Defaults ----
+        self.rxm.read_address.next = bit_cast::<7, 11>(self.q_rd.val());
+        self.txm.read_address.next = bit_cast::<8, 11>(self.q_rd.val());
+        self.slots.read_address.next = bit_cast::<10, 11>(self.q_rd.val());
+        self.konst.address.next = bit_cast::<8, 11>(self.q_rd.val());
+        self.rxm.write_enable.next = false;
+        self.rxm.write_address.next = 0.into();
+        self.rxm.write_data.next = self.spi.rx_byte.val();
+        self.txm.write_enable.next = false;
+        self.txm.write_address.next = bit_cast::<8, 11>(self.p_wr.val());
+        self.txm.write_data.next = self.q_data.val();
+        self.slots.write_enable.next = false;
+        self.slots.write_address.next = bit_cast::<10, 11>(self.p_wr.val());
+        self.slots.write_data.next = self.q_data.val();
+        self.sha.init.next = false;
+        self.sha.wr.next = false;
+        self.sha.wdata.next = self.q_data.val();
+        self.sha.finish.next = false;
+        self.health.valid.next = false;
+        self.health.sample.next = self.raw_bit.val();
+        self.raw_step.next = false;
+        self.engine.start.next = false;
+        self.engine.entry.next = self.target.val();
+        self.engine.host_we.next = false;
+        self.engine.host_addr.next = (bit_cast::<AW, 5>(self.q_reg.val()) << self.c_log2r.val())
+            | bit_cast::<AW, 4>(self.r.q.val());
+        self.engine.host_wdata.next = self.staging.q.val().get_bits::<RB>(0);
+        self.engine.rst.next = false;
+        self.retire.next = false;
+        self.finish.next = false;
+        self.fin_status.next = self.s_ok.val();
+        self.fin_len.next = 0.into();
+        self.next_pc.next = self.pc.q.val() + 1;
+        self.do_write.next = false;
+        self.row_sel.next = 0.into();
+        self.inc_addr.next = self.dadr.val() + 3 - bit_cast::<11, 4>(self.r.q.val());
+        self.inc_sum.next =
+            self.slots.read_data.val() + bit_cast::<8, 1>(self.carry.q.val().into());
+        self.t_valid.d.next = false;
+
+        // ---- Controller ----
+        match self.cstate.q.val() {
+            CState::Idle => {}
+            CState::Fetch => {
+                self.cstate.d.next = CState::Exec;
+                self.phase.d.next = DPhase::Start;
+                self.i.d.next = 0.into();
+                self.r.d.next = 0.into();
+                self.bitc.d.next = 0.into();
+            }
+            CState::Exec => match self.phase.q.val() {
+                DPhase::Start => {
+                    if self.opc.val() == self.c_op[1].val() {
+                        // MOVE
+                        if self.ilen.val() == 0 {
+                            self.retire.next = true;
+                        } else if self.ssp.val() == self.c_sp_eng.val() {
+                            self.phase.d.next = DPhase::EngRead;
+                        } else if self.ssp.val() == self.c_sp_raw.val() {
+                            self.phase.d.next = DPhase::Raw;
+                        } else {
+                            self.phase.d.next = DPhase::Stream;
+                        }
+                    } else if self.opc.val() == self.c_op[18].val() {
+                        // CMP
+                        self.eq.d.next = true;
+                        self.phase.d.next = DPhase::Stream;
+                        if self.ilen.val() == 0 {
+                            self.retire.next = true;
+                        }
+                    } else if self.opc.val() == self.c_op[2].val() {
+                        self.engine.start.next = true;
+                        self.phase.d.next = DPhase::WaitEngine;
+                    } else if self.opc.val() == self.c_op[3].val() {
+                        self.finish.next = true;
+                        self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
+                        self.fin_len.next = self.ilen.val();
+                    } else if self.opc.val() == self.c_op[23].val() {
+                        self.finish.next = true;
+                        self.fin_status.next = self.status_reg.q.val();
+                    } else if (self.opc.val() == self.c_op[4].val())
+                        || (self.opc.val() == self.c_op[7].val())
+                        || (self.opc.val() == self.c_op[8].val())
+                    {
+                        // SLOT, CHKPOL, SETPOL read RX (the src address).
+                        self.phase.d.next = DPhase::Act;
+                    } else if (self.opc.val() == self.c_op[6].val())
+                        || (self.opc.val() == self.c_op[9].val())
+                        || (self.opc.val() == self.c_op[22].val())
+                    {
+                        // REQUIRE, ORPOL, POLICY read the slot's policy byte.
+                        self.slots.read_address.next = self.pol_addr.val();
+                        self.phase.d.next = DPhase::Act;
+                    } else if self.opc.val() == self.c_op[5].val() {
+                        self.slot_r.d.next = bit_cast::<3, 10>(self.imm.val());
+                        self.retire.next = true;
+                    } else if self.opc.val() == self.c_op[10].val() {
+                        self.sha.init.next = true;
+                        self.retire.next = true;
+                    } else if self.opc.val() == self.c_op[11].val() {
+                        self.sha.finish.next = true;
+                        self.phase.d.next = DPhase::WaitSha;
+                    } else if self.opc.val() == self.c_op[12].val() {
+                        // ONERR
+                        if self.eng_err.q.val() != 0 {
+                            self.status_reg.d.next = self.err_status.val();
+                            self.next_pc.next = bit_cast::<8, 10>(self.target.val());
+                        }
+                        self.retire.next = true;
+                    } else if self.opc.val() == self.c_op[13].val() {
+                        // RETRY
+                        if (self.eng_err.q.val() & bit_cast::<8, 10>(self.imm.val())) != 0 {
+                            if self.retries.q.val() != 0 {
+                                self.retries.d.next = self.retries.q.val() - 1;
+                                self.next_pc.next = bit_cast::<8, 10>(self.target.val());
+                            } else {
+                                self.status_reg.d.next = self.s_rng_failure.val();
+                                self.next_pc.next = bit_cast::<8, 11>(self.dadr.val());
+                            }
+                        }
+                        self.retire.next = true;
+                    } else if self.opc.val() == self.c_op[14].val() {
+                        self.retries.d.next = bit_cast::<8, 10>(self.imm.val());
+                        self.retire.next = true;
+                    } else if self.opc.val() == self.c_op[15].val() {
+                        self.next_pc.next = bit_cast::<8, 10>(self.target.val());
+                        self.retire.next = true;
+                    } else if self.opc.val() == self.c_op[16].val() {
+                        if self.cmd_r.q.val() == bit_cast::<8, 10>(self.imm.val()) {
+                            self.next_pc.next = bit_cast::<8, 10>(self.target.val());
+                        }
+                        self.retire.next = true;
+                    } else if self.opc.val() == self.c_op[17].val() {
+                        if self.rx_len.q.val() != self.ilen.val() {
+                            self.finish.next = true;
+                            self.fin_status.next = self.s_bad_length.val();
+                        } else {
+                            self.retire.next = true;
+                        }
+                    } else if self.opc.val() == self.c_op[19].val() {
+                        if self.health.failed.val() {
+                            self.finish.next = true;
+                            self.fin_status.next = self.s_rng_failure.val();
+                        } else {
+                            self.retire.next = true;
+                        }
+                    } else if self.opc.val() == self.c_op[20].val() {
+                        // INC: read the least significant byte first.
+                        self.slots.read_address.next = bit_cast::<10, 11>(self.inc_addr.val());
+                        self.carry.d.next = true;
+                        self.phase.d.next = DPhase::Inc;
+                    } else if self.opc.val() == self.c_op[21].val() {
+                        // FLAGS
+                        self.txm.write_enable.next = true;
+                        self.txm.write_address.next = bit_cast::<8, 11>(self.dadr.val());
+                        self.txm.write_data.next = self.c_static_flags.val();
+                        if self.health.failed.val() {
+                            self.txm.write_data.next =
+                                self.c_static_flags.val() | self.c_flag_rng_failed.val();
+                        }
+                        self.retire.next = true;
+                    } else {
+                        // SEC_CM: DECODE.ILLEGAL_HALTS
+                        self.finish.next = true;
+                        self.fin_status.next = self.s_engine_fault.val();
+                    }
+                }
+                DPhase::Act => {
+                    self.retire.next = true;
+                    if self.opc.val() == self.c_op[4].val() {
+                        if self.rxm.read_data.val() >= self.c_slots.val() {
+                            self.retire.next = false;
+                            self.finish.next = true;
+                            self.fin_status.next = self.s_bad_slot.val();
+                        } else {
+                            self.slot_r.d.next = bit_cast::<3, 8>(self.rxm.read_data.val());
+                        }
+                    }
+                    if (self.opc.val() == self.c_op[7].val())
+                        && ((self.rxm.read_data.val() & !self.c_requestable.val()) != 0)
+                    {
+                        self.retire.next = false;
+                        self.finish.next = true;
+                        self.fin_status.next = self.s_bad_policy.val();
+                    }
+                    if self.opc.val() == self.c_op[8].val() {
+                        self.slots.write_enable.next = true;
+                        self.slots.write_address.next = self.pol_addr.val();
+                        self.slots.write_data.next = (self.rxm.read_data.val()
+                            & self.c_requestable.val())
+                            | self.c_valid.val();
+                    }
+                    if self.opc.val() == self.c_op[6].val() {
+                        // REQUIRE: mask in len, value in target, status in imm.
+                        if (self.slots.read_data.val() & bit_cast::<8, 9>(self.ilen.val()))
+                            != bit_cast::<8, 10>(self.target.val())
+                        {
+                            self.retire.next = false;
+                            self.finish.next = true;
+                            self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
+                        }
+                    }
+                    if self.opc.val() == self.c_op[9].val() {
+                        self.slots.write_enable.next = true;
+                        self.slots.write_address.next = self.pol_addr.val();
+                        self.slots.write_data.next =
+                            self.slots.read_data.val() | bit_cast::<8, 10>(self.imm.val());
+                    }
+                    if self.opc.val() == self.c_op[22].val() {
+                        self.txm.write_enable.next = true;
+                        self.txm.write_address.next = bit_cast::<8, 11>(self.dadr.val());
+                        self.txm.write_data.next = self.slots.read_data.val();
+                    }
+                }
+                DPhase::Stream => {
+                    if self.opc.val() == self.c_op[18].val() {
+                        self.eq.d.next =
+                            self.eq.q.val() && (self.p_data.val() == self.q_data.val());
+                        self.i.d.next = self.i.q.val() + 1;
+                        if self.last.val() {
+                            self.retire.next = true;
+                            if !(self.eq.q.val() && (self.p_data.val() == self.q_data.val())) {
+                                self.retire.next = false;
+                                self.finish.next = true;
+                                self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
+                            }
+                        }
+                    } else {
+                        // MOVE byte i (read one cycle earlier), unless SHA is busy.
+                        if !self.stall.val() {
+                            self.do_write.next = true;
+                            self.i.d.next = self.i.q.val() + 1;
+                            if self.ssp.val() == self.c_sp_eng.val() {
+                                self.staging.d.next = self.staging.q.val() << 8;
+                            }
+                            if self.last.val() {
+                                self.retire.next = true;
+                                if self.dsp.val() == self.c_sp_eng.val() {
+                                    self.retire.next = false;
+                                    self.phase.d.next = DPhase::EngWrite;
+                                    self.r.d.next = 0.into();
+                                }
+                                if (self.dsp.val() == self.c_sp_sha.val()) && self.sha.fills.val() {
+                                    self.retire.next = false;
+                                    self.phase.d.next = DPhase::WaitSha;
+                                }
+                            }
+                        }
+                    }
+                }
+                DPhase::EngRead => {
+                    // Row r arrives; ask for row r + 1.
+                    self.staging.d.next = (self.staging.q.val() >> self.c_rb.val())
+                        | (bit_cast::<256, RB>(self.engine.host_rdata.val())
+                            << self.c_top_rb.val());
+                    self.r.d.next = self.r.q.val() + 1;
+                    self.engine.host_addr.next = (bit_cast::<AW, 5>(self.q_reg.val())
+                        << self.c_log2r.val())
+                        | bit_cast::<AW, 4>(self.r.q.val() + 1);
+                    if self.r.q.val() == self.c_last_row.val() {
+                        self.phase.d.next = DPhase::Stream;
+                    }
+                }
+                DPhase::EngWrite => {
+                    self.engine.host_we.next = true;
+                    self.engine.host_addr.next = (bit_cast::<AW, 5>(self.p_reg.val())
+                        << self.c_log2r.val())
+                        | bit_cast::<AW, 4>(self.r.q.val());
+                    self.staging.d.next = (self.staging.q.val() >> self.c_rb.val())
+                        | (bit_cast::<256, RB>(self.staging.q.val().get_bits::<RB>(0))
+                            << self.c_top_rb.val());
+                    self.r.d.next = self.r.q.val() + 1;
+                    if self.r.q.val() == self.c_last_row.val() {
+                        self.retire.next = true;
+                    }
+                }
+                DPhase::Raw => {
+                    // One raw bit a cycle while SHA can take bytes.
+                    if !self.sha.busy.val() {
+                        self.raw_step.next = true;
+                        self.health.valid.next = true;
+                        self.rawsr.d.next = self.q_data.val();
+                        self.bitc.d.next = self.bitc.q.val() + 1;
+                        if self.bitc.q.val() == 7 {
+                            self.do_write.next = true;
+                            self.i.d.next = self.i.q.val() + 1;
+                            if self.last.val() {
+                                self.retire.next = true;
+                                if self.sha.fills.val() {
+                                    self.retire.next = false;
+                                    self.phase.d.next = DPhase::WaitSha;
+                                }
+                            }
+                        }
+                    }
+                }
+                DPhase::WaitSha => {
+                    if self.sha.ends.val() {
+                        self.retire.next = true;
+                    }
+                }
+                DPhase::WaitEngine => {
+                    if self.engine.done.val() {
+                        self.eng_err.d.next = self.engine.err.val();
+                        self.retire.next = true;
+                    }
+                }
+                DPhase::Inc => {
+                    self.slots.write_enable.next = true;
+                    self.slots.write_address.next = bit_cast::<10, 11>(self.inc_addr.val());
+                    self.slots.write_data.next = self.inc_sum.val();
+                    self.carry.d.next = self.carry.q.val() && (self.slots.read_data.val() == 0xff);
+                    self.r.d.next = self.r.q.val() + 1;
+                    self.slots.read_address.next = bit_cast::<10, 11>(self.inc_addr.val() - 1);
+                    if self.r.q.val() == 3 {
+                        self.retire.next = true;
+                    }
+                }
+            },
+            _ => {
+                self.cstate.d.next = CState::Idle;
+            }
+        }
+
+        // ---- The byte write of MOVE ----
+        if self.do_write.val() {
+            if self.dsp.val() == self.c_sp_tx.val() {
+                self.txm.write_enable.next = true;
+            }
+            if self.dsp.val() == self.c_sp_slot.val() {
+                self.slots.write_enable.next = true;
+            }
+            if self.dsp.val() == self.c_sp_sha.val() {
+                self.sha.wr.next = true;
+            }
+            if self.dsp.val() == self.c_sp_eng.val() {
+                self.staging.d.next =
+                    (self.staging.q.val() << 8) | bit_cast::<256, 8>(self.q_data.val());
+            }
+        }
+        // MOVE reads: the source at i_rd (set above, held on a stall). CMP
+        // reads both operands at i_rd, each from its own memory.
+        if (self.phase.q.val() == DPhase::Start) || (self.phase.q.val() == DPhase::Stream) {
+            if self.opc.val() == self.c_op[18].val() {
+                if self.dsp.val() == self.c_sp_rx.val() {
+                    self.rxm.read_address.next = bit_cast::<7, 11>(self.p_rd.val());
+                }
+                if self.dsp.val() == self.c_sp_tx.val() {
+                    self.txm.read_address.next = bit_cast::<8, 11>(self.p_rd.val());
+                }
+                if self.dsp.val() == self.c_sp_slot.val() {
+                    self.slots.read_address.next = bit_cast::<10, 11>(self.p_rd.val());
+                }
+                if self.dsp.val() == self.c_sp_const.val() {
+                    self.konst.address.next = bit_cast::<8, 11>(self.p_rd.val());
+                }
+            } else {
+                self.rxm.read_address.next = bit_cast::<7, 11>(self.q_rd.val());
+                self.txm.read_address.next = bit_cast::<8, 11>(self.q_rd.val());
+                self.konst.address.next = bit_cast::<8, 11>(self.q_rd.val());
+                if (self.opc.val() != self.c_op[6].val())
+                    && (self.opc.val() != self.c_op[9].val())
+                    && (self.opc.val() != self.c_op[22].val())
+                    && (self.opc.val() != self.c_op[20].val())
+                {
+                    self.slots.read_address.next = bit_cast::<10, 11>(self.q_rd.val());
+                }
+            }
+        }
+
+        // ---- Retirement ----
+        if self.retire.val() {
+            self.pc.d.next = self.next_pc.val();
+            self.cstate.d.next = CState::Fetch;
+            self.t_valid.d.next = true;
+            self.t_pc.d.next = self.pc.q.val();
+        }
+        if self.finish.val() {
+            self.cstate.d.next = CState::Idle;
+            self.resp_status.d.next = self.fin_status.val();
+            self.resp_tag.d.next = self.run_tag.q.val();
+            self.resp_len.d.next = self.fin_len.val();
+            self.t_valid.d.next = true;
+            self.t_pc.d.next = self.pc.q.val();
+        }
+
+        // ---- Frame unit ----
+        self.spi.sclk.next = self.sclk.val();
+        self.spi.mosi.next = self.mosi.val();
+        self.spi.cs_n.next = self.cs_n.val();
+        self.spi.tx_byte.next = self.txb.q.val();
+        self.crc_rx.crc_in.next = self.crc_rx_r.q.val();
+        self.crc_rx.data.next = self.spi.rx_byte.val();
+        self.crc_tx.crc_in.next = self.crc_tx_r.q.val();
+        self.crc_tx.data.next = self.txb.q.val();
+        self.req_len.next =
+            (bit_cast::<16, 8>(self.lenh.q.val()) << 8) | bit_cast::<16, 8>(self.lenl.q.val());
+        self.full_len.next = bit_cast::<10, 16>(self.req_len.val()) + 7;
+        if self.spi.start.val() {
+            // Byte 0 (0xff) is loaded now.
+            self.nbytes.d.next = 0.into();
+            self.crc_rx_r.d.next = 0xffff.into();
+            self.crc_tx_r.d.next = 0xffff.into();
+            self.tx_idx.d.next = 1.into();
+        }
+        if self.spi.rx_valid.val() {
+            if self.nbytes.q.val() != 1023 {
+                self.nbytes.d.next = self.nbytes.q.val() + 1;
+            }
+            if self.nbytes.q.val() != 0 {
+                self.crc_rx_r.d.next = self.crc_rx.crc_out.val();
+            }
+            if self.nbytes.q.val() == 0 {
+                self.op_r.d.next = self.spi.rx_byte.val();
+                // The response a read transaction returns, fixed at its start.
+                self.rd_status.d.next = self.resp_status.q.val();
+                self.rd_tag.d.next = self.resp_tag.q.val();
+                self.rd_len.d.next = self.resp_len.q.val();
+                if self.cstate.q.val() != CState::Idle {
+                    self.rd_status.d.next = self.s_busy.val();
+                    self.rd_tag.d.next = self.run_tag.q.val();
+                    self.rd_len.d.next = 0.into();
+                }
+                if self.spi.rx_byte.val() == self.c_op_response.val() {
+                    self.txb.d.next = self.resp_status.q.val();
+                    if self.cstate.q.val() != CState::Idle {
+                        self.txb.d.next = self.s_busy.val();
+                    }
+                }
+            }
+            if self.nbytes.q.val() == 1 {
+                self.tag_r.d.next = self.spi.rx_byte.val();
+            }
+            if self.nbytes.q.val() == 2 {
+                self.cmd_r.d.next = self.spi.rx_byte.val();
+            }
+            if self.nbytes.q.val() == 3 {
+                self.lenh.d.next = self.spi.rx_byte.val();
+            }
+            if self.nbytes.q.val() == 4 {
+                self.lenl.d.next = self.spi.rx_byte.val();
+            }
+            if (self.nbytes.q.val() >= 5)
+                && (self.nbytes.q.val() < 133)
+                && (self.op_r.q.val() == self.c_op_request.val())
+                && (self.cstate.q.val() == CState::Idle)
+            {
+                self.rxm.write_enable.next = true;
+                self.rxm.write_address.next = bit_cast::<7, 10>(self.nbytes.q.val() - 5);
+            }
+        }
+        // The next byte of a response transaction (index tx_idx + 1).
+        self.tx_next.next = 0xff.into();
+        if self.tx_idx.q.val() == 1 {
+            self.tx_next.next = self.rd_tag.q.val();
+        }
+        if self.tx_idx.q.val() == 2 {
+            self.tx_next.next = bit_cast::<8, 9>(self.rd_len.q.val() >> 8);
+        }
+        if self.tx_idx.q.val() == 3 {
+            self.tx_next.next = bit_cast::<8, 9>(self.rd_len.q.val());
+        }
+        if bit_cast::<10, 9>(self.rd_len.q.val()) + 4 == self.tx_idx.q.val() {
+            self.tx_next.next = self.crc_tx.crc_out.val().get_bits::<8>(8);
+        }
+        if bit_cast::<10, 9>(self.rd_len.q.val()) + 5 == self.tx_idx.q.val() {
+            self.tx_next.next = self.crc_tx_r.q.val().get_bits::<8>(0);
+        }
+        // While idle the frame unit owns TX's read port: the payload byte
+        // after the one last loaded (index tx_idx + 1, TX address tx_idx - 4).
+        if self.cstate.q.val() == CState::Idle {
+            self.txm.read_address.next = bit_cast::<8, 10>(self.tx_idx.q.val() - 4);
+        }
+        self.tx_fetch.d.next = false;
+        if self.tx_fetch.q.val() {
+            self.txb.d.next = self.txm.read_data.val();
+        }
+        if self.spi.tx_load.val() && !self.spi.start.val() {
+            self.tx_idx.d.next = self.tx_idx.q.val() + 1;
+            if (self.tx_idx.q.val() >= 1)
+                && (self.tx_idx.q.val() <= bit_cast::<10, 9>(self.rd_len.q.val()) + 4)
+            {
+                self.crc_tx_r.d.next = self.crc_tx.crc_out.val();
+            }
+            self.txb.d.next = 0xff.into();
+            if (self.op_r.q.val() == self.c_op_response.val()) && (self.tx_idx.q.val() >= 1) {
+                self.txb.d.next = self.tx_next.val();
+                // Payload bytes come from TX: read at tx_idx + 1 - 5 next cycle.
+                if (self.tx_idx.q.val() >= 4)
+                    && (self.tx_idx.q.val() < bit_cast::<10, 9>(self.rd_len.q.val()) + 4)
+                {
+                    self.tx_fetch.d.next = true;
+                }
+            }
+        }
+        if self.spi.stop.val() {
+            self.txb.d.next = 0xff.into();
+            if (self.nbytes.q.val() != 0) && (self.cstate.q.val() == CState::Idle) {
+                if self.op_r.q.val() == self.c_op_request.val() {
+                    self.resp_tag.d.next = 0.into();
+                    if self.nbytes.q.val() >= 2 {
+                        self.resp_tag.d.next = self.tag_r.q.val();
+                    }
+                    self.resp_len.d.next = 0.into();
+                    if self.nbytes.q.val() < 5 {
+                        self.resp_status.d.next = self.s_truncated.val();
+                    } else if self.req_len.val() > self.c_max_payload.val() {
+                        self.resp_status.d.next = self.s_oversize.val();
+                    } else if self.nbytes.q.val() < self.full_len.val() {
+                        self.resp_status.d.next = self.s_truncated.val();
+                    } else if self.nbytes.q.val() > self.full_len.val() {
+                        self.resp_status.d.next = self.s_bad_length.val();
+                    } else if self.crc_rx_r.q.val() != 0 {
+                        self.resp_status.d.next = self.s_bad_crc.val();
+                    } else {
+                        // Accept: the controller runs the command from address 0.
+                        self.resp_tag.d.next = self.resp_tag.q.val();
+                        self.resp_status.d.next = self.resp_status.q.val();
+                        self.resp_len.d.next = self.resp_len.q.val();
+                        self.run_tag.d.next = self.tag_r.q.val();
+                        self.rx_len.d.next = bit_cast::<9, 16>(self.req_len.val());
+                        self.pc.d.next = 0.into();
+                        self.cstate.d.next = CState::Fetch;
+                    }
+                } else if self.op_r.q.val() != self.c_op_response.val() {
+                    self.resp_status.d.next = self.s_bad_op.val();
+                    self.resp_tag.d.next = 0.into();
+                    self.resp_len.d.next = 0.into();
+                }
+            }
+        }
+
+        // ---- Outputs ----
+        self.miso.next = self.spi.miso.val();
+        self.busy.next = self.cstate.q.val() != CState::Idle;
+        self.dev_valid.next = self.t_valid.q.val();
+        self.dev_pc.next = self.t_pc.q.val();
+    }
+}

@@ -1,0 +1,279 @@
+//! SHA-256 (FIPS 180-4) for the device: one message byte a cycle, one
+//! round a cycle. A completed 64-byte block is compressed in 65 cycles
+//! (64 rounds, then H += a..h) while `busy` holds off further bytes;
+//! `finish` appends the padding itself. The digest is H, big-endian words.
+
+use rust_hdl::prelude::*;
+
+const K: [u64; 64] = [
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+];
+
+const IV: [u64; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// The SHA-256 unit.
+#[derive(LogicBlock)]
+pub struct Sha256 {
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Start a new hash (H := IV, count := 0).
+    pub init: Signal<In, Bit>,
+    /// Write `wdata` this cycle (only when not busy).
+    pub wr: Signal<In, Bit>,
+    /// The byte.
+    pub wdata: Signal<In, Bits<8>>,
+    /// Append the padding and compress the last block(s).
+    pub finish: Signal<In, Bit>,
+    /// Compressing or padding: no byte is taken.
+    pub busy: Signal<Out, Bit>,
+    /// The last cycle of the last compression: idle from the next cycle.
+    pub ends: Signal<Out, Bit>,
+    /// The next byte taken completes a block.
+    pub fills: Signal<Out, Bit>,
+    /// H: the digest after `finish`, word 0 in the top bits.
+    pub digest: Signal<Out, Bits<256>>,
+    kdata: SyncROM<Bits<32>, 6>,
+    h: [DFFWithInit<Bits<32>>; 8],
+    v: [DFF<Bits<32>>; 8],
+    w: DFF<Bits<512>>,
+    round: DFF<Bits<7>>,
+    compressing: DFF<Bit>,
+    padding: DFF<Bit>,
+    pad_idx: DFF<Bits<7>>,
+    pad_len: DFF<Bits<7>>,
+    count: DFF<Bits<16>>,
+    fill: DFF<Bits<6>>,
+    bitlen: Signal<Local, Bits<64>>,
+    pidx: Signal<Local, Bits<7>>,
+    pad6: Signal<Local, Bits<6>>,
+    inbyte: Signal<Local, Bits<8>>,
+    take: Signal<Local, Bit>,
+    block_full: Signal<Local, Bit>,
+    s0: Signal<Local, Bits<32>>,
+    s1: Signal<Local, Bits<32>>,
+    ch: Signal<Local, Bits<32>>,
+    maj: Signal<Local, Bits<32>>,
+    t1: Signal<Local, Bits<32>>,
+    t2: Signal<Local, Bits<32>>,
+    w0: Signal<Local, Bits<32>>,
+    w1: Signal<Local, Bits<32>>,
+    w9: Signal<Local, Bits<32>>,
+    w14: Signal<Local, Bits<32>>,
+    sg0: Signal<Local, Bits<32>>,
+    sg1: Signal<Local, Bits<32>>,
+    wnew: Signal<Local, Bits<32>>,
+    iv: [Constant<Bits<32>>; 8],
+}
+
+impl Default for Sha256 {
+    fn default() -> Self {
+        let rom: std::collections::BTreeMap<Bits<6>, Bits<32>> = K
+            .iter()
+            .enumerate()
+            .map(|(i, k)| ((i as u64).into(), (*k).into()))
+            .collect();
+        Self {
+            clock: Default::default(),
+            init: Default::default(),
+            wr: Default::default(),
+            wdata: Default::default(),
+            finish: Default::default(),
+            busy: Default::default(),
+            ends: Default::default(),
+            fills: Default::default(),
+            digest: Default::default(),
+            kdata: SyncROM::new(rom),
+            h: array_init::array_init(|i| DFFWithInit::new(IV[i].into())),
+            v: array_init::array_init(|_| Default::default()),
+            w: Default::default(),
+            round: Default::default(),
+            compressing: Default::default(),
+            padding: Default::default(),
+            pad_idx: Default::default(),
+            pad_len: Default::default(),
+            count: Default::default(),
+            fill: Default::default(),
+            bitlen: Default::default(),
+            pidx: Default::default(),
+            pad6: Default::default(),
+            inbyte: Default::default(),
+            take: Default::default(),
+            block_full: Default::default(),
+            s0: Default::default(),
+            s1: Default::default(),
+            ch: Default::default(),
+            maj: Default::default(),
+            t1: Default::default(),
+            t2: Default::default(),
+            w0: Default::default(),
+            w1: Default::default(),
+            w9: Default::default(),
+            w14: Default::default(),
+            sg0: Default::default(),
+            sg1: Default::default(),
+            wnew: Default::default(),
+            iv: array_init::array_init(|i| Constant::new(IV[i].into())),
+        }
+    }
+}
+
+impl Logic for Sha256 {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            w,
+            round,
+            compressing,
+            padding,
+            pad_idx,
+            pad_len,
+            count,
+            fill
+        );
+        for i in 0..8 {
+            self.h[i].clock.next = self.clock.val();
+            self.h[i].d.next = self.h[i].q.val();
+            self.v[i].clock.next = self.clock.val();
+            self.v[i].d.next = self.v[i].q.val();
+        }
+        self.kdata.clock.next = self.clock.val();
+        // K of the round in the next cycle.
+        self.kdata.address.next = 0.into();
+        if self.compressing.q.val() {
+            self.kdata.address.next = bit_cast::<6, 7>(self.round.q.val() + 1);
+        }
+
+        // Round logic (a..h = v[0..8]).
+        self.s0.next = ((self.v[0].q.val() >> 2) | (self.v[0].q.val() << 30))
+            ^ ((self.v[0].q.val() >> 13) | (self.v[0].q.val() << 19))
+            ^ ((self.v[0].q.val() >> 22) | (self.v[0].q.val() << 10));
+        self.s1.next = ((self.v[4].q.val() >> 6) | (self.v[4].q.val() << 26))
+            ^ ((self.v[4].q.val() >> 11) | (self.v[4].q.val() << 21))
+            ^ ((self.v[4].q.val() >> 25) | (self.v[4].q.val() << 7));
+        self.ch.next =
+            (self.v[4].q.val() & self.v[5].q.val()) ^ (!self.v[4].q.val() & self.v[6].q.val());
+        self.maj.next = (self.v[0].q.val() & self.v[1].q.val())
+            ^ (self.v[0].q.val() & self.v[2].q.val())
+            ^ (self.v[1].q.val() & self.v[2].q.val());
+        self.w0.next = self.w.q.val().get_bits::<32>(480);
+        self.w1.next = self.w.q.val().get_bits::<32>(448);
+        self.w9.next = self.w.q.val().get_bits::<32>(192);
+        self.w14.next = self.w.q.val().get_bits::<32>(32);
+        self.t1.next = self.v[7].q.val()
+            + self.s1.val()
+            + self.ch.val()
+            + self.kdata.data.val()
+            + self.w0.val();
+        self.t2.next = self.s0.val() + self.maj.val();
+        self.sg0.next = ((self.w1.val() >> 7) | (self.w1.val() << 25))
+            ^ ((self.w1.val() >> 18) | (self.w1.val() << 14))
+            ^ (self.w1.val() >> 3);
+        self.sg1.next = ((self.w14.val() >> 17) | (self.w14.val() << 15))
+            ^ ((self.w14.val() >> 19) | (self.w14.val() << 13))
+            ^ (self.w14.val() >> 10);
+        self.wnew.next = self.sg1.val() + self.w9.val() + self.sg0.val() + self.w0.val();
+
+        // The byte taken this cycle: a message byte or a padding byte.
+        self.bitlen.next = bit_cast::<64, 16>(self.count.q.val()) << 3;
+        self.inbyte.next = self.wdata.val();
+        self.take.next = self.wr.val() && !self.compressing.q.val() && !self.padding.q.val();
+        // Padding byte index: 0 (the 0x80) in the cycle of `finish`.
+        self.pidx.next = 0.into();
+        if self.padding.q.val() {
+            self.pidx.next = self.pad_idx.q.val();
+        }
+        if (self.padding.q.val() || self.finish.val()) && !self.compressing.q.val() {
+            self.take.next = true;
+            self.inbyte.next = 0.into();
+            if self.pidx.val() == 0 {
+                self.inbyte.next = 0x80.into();
+            }
+            if self.padding.q.val() && (self.pidx.val() + 8 >= self.pad_len.q.val()) {
+                self.inbyte.next = self.bitlen.val().get_bits::<8>(
+                    bit_cast::<9, 7>(self.pad_len.q.val() - 1 - self.pidx.val()).index() << 3,
+                );
+            }
+        }
+        self.pad6.next = bits::<6>(55) - self.count.q.val().get_bits::<6>(0);
+        // The 64th byte of a block starts a compression.
+        self.block_full.next = self.take.val() && (self.fill.q.val() == 63);
+        if self.finish.val() && !self.padding.q.val() {
+            // P = (55 - m mod 64) mod 64 + 9
+            self.padding.d.next = true;
+            self.pad_idx.d.next = 1.into();
+            self.pad_len.d.next = bit_cast::<7, 6>(self.pad6.val()) + 9;
+        }
+        if self.take.val() {
+            self.w.d.next = (self.w.q.val() << 8) | bit_cast::<512, 8>(self.inbyte.val());
+            self.fill.d.next = self.fill.q.val() + 1;
+            if !self.padding.q.val() && !self.finish.val() {
+                // The message length; padding bytes do not count.
+                self.count.d.next = self.count.q.val() + 1;
+            }
+            if self.padding.q.val() {
+                self.pad_idx.d.next = self.pad_idx.q.val() + 1;
+                if self.pad_idx.q.val() + 1 == self.pad_len.q.val() {
+                    self.padding.d.next = false;
+                }
+            }
+        }
+        if self.block_full.val() {
+            self.compressing.d.next = true;
+            self.round.d.next = 0.into();
+            for i in 0..8 {
+                self.v[i].d.next = self.h[i].q.val();
+            }
+        }
+        if self.compressing.q.val() {
+            self.round.d.next = self.round.q.val() + 1;
+            if self.round.q.val() < 64 {
+                self.v[7].d.next = self.v[6].q.val();
+                self.v[6].d.next = self.v[5].q.val();
+                self.v[5].d.next = self.v[4].q.val();
+                self.v[4].d.next = self.v[3].q.val() + self.t1.val();
+                self.v[3].d.next = self.v[2].q.val();
+                self.v[2].d.next = self.v[1].q.val();
+                self.v[1].d.next = self.v[0].q.val();
+                self.v[0].d.next = self.t1.val() + self.t2.val();
+                self.w.d.next = (self.w.q.val() << 32) | bit_cast::<512, 32>(self.wnew.val());
+            } else {
+                for i in 0..8 {
+                    self.h[i].d.next = self.h[i].q.val() + self.v[i].q.val();
+                }
+                self.compressing.d.next = false;
+            }
+        }
+        if self.init.val() {
+            for i in 0..8 {
+                self.h[i].d.next = self.iv[i].val();
+            }
+            self.count.d.next = 0.into();
+            self.fill.d.next = 0.into();
+            self.padding.d.next = false;
+            self.compressing.d.next = false;
+        }
+        self.busy.next = self.compressing.q.val() || self.padding.q.val();
+        self.ends.next =
+            self.compressing.q.val() && (self.round.q.val() == 64) && !self.padding.q.val();
+        self.fills.next = self.fill.q.val() == 63;
+        self.digest.next = (bit_cast::<256, 32>(self.h[0].q.val()) << 224)
+            | (bit_cast::<256, 32>(self.h[1].q.val()) << 192)
+            | (bit_cast::<256, 32>(self.h[2].q.val()) << 160)
+            | (bit_cast::<256, 32>(self.h[3].q.val()) << 128)
+            | (bit_cast::<256, 32>(self.h[4].q.val()) << 96)
+            | (bit_cast::<256, 32>(self.h[5].q.val()) << 64)
+            | (bit_cast::<256, 32>(self.h[6].q.val()) << 32)
+            | bit_cast::<256, 32>(self.h[7].q.val());
+    }
+}
