@@ -2,6 +2,7 @@
 # Installs what the test suite needs on a Debian machine, skipping whatever
 # is already there: a Rust toolchain with the thumbv7em target (for the
 # no_std driver build), Verilator, yosys, nextpnr-ice40, icestorm, openssl.
+# With SCU_RUST_ONLY=1 (the demo), only Rust and a C linker.
 set -euo pipefail
 
 SUDO=""
@@ -9,14 +10,18 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
 need=()
 have() { command -v "$1" >/dev/null 2>&1; }
-have verilator || need+=(verilator)
-have yosys || need+=(yosys)
-have nextpnr-ice40 || need+=(nextpnr-ice40)
-have icepack || need+=(fpga-icestorm)
-have openssl || need+=(openssl)
-have g++ || need+=(g++)
-have make || need+=(make)
+have cc || need+=(gcc libc6-dev)
 have curl || need+=(curl ca-certificates)
+if [ "${SCU_RUST_ONLY:-0}" != 1 ]; then
+  have verilator || need+=(verilator)
+  have yosys || need+=(yosys)
+  have nextpnr-ice40 || need+=(nextpnr-ice40)
+  have icepack || need+=(fpga-icestorm)
+  have openssl || need+=(openssl)
+  have g++ || need+=(g++)
+  have make || need+=(make)
+  have python3 || need+=(python3)
+fi
 
 if [ "${#need[@]}" -gt 0 ]; then
   echo "install-tools: installing ${need[*]}"
@@ -34,7 +39,7 @@ if ! have cargo; then
   fi
 fi
 
-if have rustup; then
+if have rustup && [ "${SCU_RUST_ONLY:-0}" != 1 ]; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
   rustup target list --installed | grep -q '^thumbv7em-none-eabi$' || rustup target add thumbv7em-none-eabi
 fi

@@ -13,11 +13,12 @@ step() { echo; echo "=== $* ==="; }
 step "format"
 cargo fmt --all -- --check
 step "lints"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-step "no_std build of the shared protocol/ISA crate (thumbv7em-none-eabi)"
+cargo clippy --workspace --all-targets --locked --features scu-driver/rtl -- -D warnings
+step "no_std builds (thumbv7em-none-eabi): the shared protocol/ISA crate and the driver core"
 cargo build --locked -p scu-model --lib --no-default-features --target thumbv7em-none-eabi
 cargo build --locked -p scu-model --lib --no-default-features --features alloc --target thumbv7em-none-eabi
-step "tests"
-cargo test --workspace --locked
+cargo build --locked -p scu-driver --lib --no-default-features --target thumbv7em-none-eabi
+step "tests (the driver with its Verilated RTL backend)"
+cargo test --workspace --locked --features scu-driver/rtl
 echo
 echo "all tests passed"

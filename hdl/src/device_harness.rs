@@ -152,6 +152,19 @@ impl<P: ScuPins> SpiMaster<P> {
         Ok(r)
     }
 
+    /// Lets `cycles` pass with chip select high.
+    pub fn idle(&mut self, cycles: u64) -> Result<(), DeviceHarnessError<P::Error>> {
+        for _ in 0..cycles {
+            self.wait(1)?;
+        }
+        Ok(())
+    }
+
+    /// The SCU's pins (for simulation backdoors).
+    pub fn pins_mut(&mut self) -> &mut P {
+        &mut self.pins
+    }
+
     /// Whether the device is busy now.
     pub fn busy(&self) -> bool {
         self.pins.get().1

@@ -116,11 +116,19 @@ extern "C" {
     fn Vscu_l1_set(p: *mut c_void, sclk: u8, mosi: u8, cs_n: u8);
     fn Vscu_l1_tick(p: *mut c_void);
     fn Vscu_l1_get(p: *mut c_void) -> u32;
+    fn Vscu_l1_slot_get(p: *mut c_void, i: u32) -> u8;
+    fn Vscu_l1_slot_set(p: *mut c_void, i: u32, v: u8);
+    fn Vscu_l1_rng_get(p: *mut c_void, field: u32) -> u32;
+    fn Vscu_l1_rng_set(p: *mut c_void, field: u32, q: u32, d: u32);
     fn Vscu_l8_new() -> *mut c_void;
     fn Vscu_l8_free(p: *mut c_void);
     fn Vscu_l8_set(p: *mut c_void, sclk: u8, mosi: u8, cs_n: u8);
     fn Vscu_l8_tick(p: *mut c_void);
     fn Vscu_l8_get(p: *mut c_void) -> u32;
+    fn Vscu_l8_slot_get(p: *mut c_void, i: u32) -> u8;
+    fn Vscu_l8_slot_set(p: *mut c_void, i: u32, v: u8);
+    fn Vscu_l8_rng_get(p: *mut c_void, field: u32) -> u32;
+    fn Vscu_l8_rng_set(p: *mut c_void, field: u32, q: u32, d: u32);
 }
 
 struct ScuVTable {
@@ -128,6 +136,10 @@ struct ScuVTable {
     set: unsafe extern "C" fn(*mut c_void, u8, u8, u8),
     tick: unsafe extern "C" fn(*mut c_void),
     get: unsafe extern "C" fn(*mut c_void) -> u32,
+    slot_get: unsafe extern "C" fn(*mut c_void, u32) -> u8,
+    slot_set: unsafe extern "C" fn(*mut c_void, u32, u8),
+    rng_get: unsafe extern "C" fn(*mut c_void, u32) -> u32,
+    rng_set: unsafe extern "C" fn(*mut c_void, u32, u32, u32),
 }
 
 const SCU_L1: ScuVTable = ScuVTable {
@@ -135,12 +147,20 @@ const SCU_L1: ScuVTable = ScuVTable {
     set: Vscu_l1_set,
     tick: Vscu_l1_tick,
     get: Vscu_l1_get,
+    slot_get: Vscu_l1_slot_get,
+    slot_set: Vscu_l1_slot_set,
+    rng_get: Vscu_l1_rng_get,
+    rng_set: Vscu_l1_rng_set,
 };
 const SCU_L8: ScuVTable = ScuVTable {
     free: Vscu_l8_free,
     set: Vscu_l8_set,
     tick: Vscu_l8_tick,
     get: Vscu_l8_get,
+    slot_get: Vscu_l8_slot_get,
+    slot_set: Vscu_l8_slot_set,
+    rng_get: Vscu_l8_rng_get,
+    rng_set: Vscu_l8_rng_set,
 };
 
 /// An owned Verilated SCU (same ownership rules as [`Model`]).
@@ -177,6 +197,31 @@ impl ScuModel {
     pub fn get(&self) -> u32 {
         // SAFETY: ptr is live; the shim only reads the model.
         unsafe { (self.vt.get)(self.ptr) }
+    }
+
+    /// Slot RAM byte `i` (simulation backdoor).
+    pub fn slot_get(&self, i: u32) -> u8 {
+        // SAFETY: ptr is live; the shim masks the index into the array.
+        unsafe { (self.vt.slot_get)(self.ptr, i) }
+    }
+
+    /// Sets slot RAM byte `i` (simulation backdoor).
+    pub fn slot_set(&mut self, i: u32, v: u8) {
+        // SAFETY: ptr is live; the shim masks the index into the array.
+        unsafe { (self.vt.slot_set)(self.ptr, i, v) }
+    }
+
+    /// A register of the random source (simulation backdoor).
+    pub fn rng_get(&self, field: u32) -> u32 {
+        // SAFETY: ptr is live; unknown fields read 0.
+        unsafe { (self.vt.rng_get)(self.ptr, field) }
+    }
+
+    /// Sets a register of the random source to `q` and its next-state
+    /// input to `d` (simulation backdoor).
+    pub fn rng_set(&mut self, field: u32, q: u32, d: u32) {
+        // SAFETY: ptr is live; unknown fields are ignored.
+        unsafe { (self.vt.rng_set)(self.ptr, field, q, d) }
     }
 }
 

@@ -140,6 +140,69 @@ impl RtlScuPins {
     }
 }
 
+impl RtlScuPins {
+    /// The slot RAM (simulation backdoor: a real device never shows it).
+    pub fn slot_memory(&self) -> Vec<u8> {
+        (0..scu_model::protocol::slot_mem::SIZE as u32)
+            .map(|i| self.model.slot_get(i))
+            .collect()
+    }
+
+    /// Loads the slot RAM (simulation backdoor, for persisted state).
+    pub fn set_slot_memory(&mut self, m: &[u8]) {
+        for (i, b) in m
+            .iter()
+            .enumerate()
+            .take(scu_model::protocol::slot_mem::SIZE)
+        {
+            self.model.slot_set(i as u32, *b);
+        }
+    }
+
+    /// The random source's state (simulation backdoor).
+    pub fn rng_snapshot(&self) -> scu_model::device::rng::RawSnapshot {
+        let f = |i| self.model.rng_get(i);
+        scu_model::device::rng::RawSnapshot {
+            // The LFSR register holds its value xor its initial value.
+            lfsr: f(0) ^ Self::lfsr_init(),
+            last: f(1) != 0,
+            run: f(2),
+            apt_ref: f(3) != 0,
+            apt_count: f(4),
+            apt_index: f(5),
+            failed: f(6) != 0,
+        }
+    }
+
+    /// Restores the random source's state (simulation backdoor).
+    pub fn restore_rng(&mut self, s: &scu_model::device::rng::RawSnapshot) {
+        let s = scu_model::device::rng::RawSource::restore(s).snapshot();
+        // The LFSR flop holds its value xor the initial value; its input
+        // (the state module's d) does not. The device is idle, so every
+        // register's next state is its present one.
+        self.model.rng_set(0, s.lfsr ^ Self::lfsr_init(), s.lfsr);
+        for (field, v) in [
+            (1, s.last as u32),
+            (2, s.run),
+            (3, s.apt_ref as u32),
+            (4, s.apt_count),
+            (5, s.apt_index),
+            (6, s.failed as u32),
+        ] {
+            self.model.rng_set(field, v, v);
+        }
+    }
+
+    fn lfsr_init() -> u32 {
+        let seed = Self::image(Lanes::TINY).rng_seed;
+        if seed == 0 {
+            1
+        } else {
+            seed
+        }
+    }
+}
+
 impl scu_hdl::device_harness::ScuPins for RtlScuPins {
     type Error = Never;
 

@@ -102,6 +102,15 @@ impl DeviceImage {
             measurement,
         }
     }
+
+    /// The measurement every device of the `lanes` build reports: it covers
+    /// the firmware and constant template, not the personalisation, so a
+    /// verifier computes its reference value from the build alone.
+    pub fn build_measurement(lanes: Lanes) -> [u8; 32] {
+        let engine = Firmware::new();
+        let program = firmware::build(&engine).expect("built-in device program assembles");
+        image::measurement(lanes, engine.rom(), &program.words)
+    }
 }
 
 /// What the last accepted command did.
@@ -213,12 +222,20 @@ impl Device {
         &self.slots
     }
 
-    /// Replaces the slot memory (a persisted device state).
-    pub fn restore_slot_memory(&mut self, m: &[u8]) -> bool {
-        if m.len() != slot_mem::SIZE {
+    /// The raw random source's state.
+    pub fn rng_snapshot(&self) -> rng::RawSnapshot {
+        self.raw.snapshot()
+    }
+
+    /// Restores a persisted device state: slot memory and the random
+    /// source. False (and nothing changed) if the slot memory has the wrong
+    /// size.
+    pub fn restore(&mut self, slots: &[u8], raw: &rng::RawSnapshot) -> bool {
+        if slots.len() != slot_mem::SIZE {
             return false;
         }
-        self.slots.copy_from_slice(m);
+        self.slots.copy_from_slice(slots);
+        self.raw = RawSource::restore(raw);
         true
     }
 

@@ -20,6 +20,27 @@ pub const APT_CUTOFF: u32 = 793;
 /// Raw bits per byte (one bit per clock cycle).
 pub const BITS_PER_BYTE: u64 = 8;
 
+/// Everything of the raw source that must survive a power cycle of a
+/// simulated device (a restarted LFSR would repeat its bits, and with them
+/// ECDSA nonces).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RawSnapshot {
+    /// LFSR state.
+    pub lfsr: u32,
+    /// Last bit (repetition count test).
+    pub last: bool,
+    /// Current run length.
+    pub run: u32,
+    /// Adaptive proportion test reference bit.
+    pub apt_ref: bool,
+    /// Its count in the window.
+    pub apt_count: u32,
+    /// Position in the window.
+    pub apt_index: u32,
+    /// Latched failure.
+    pub failed: bool,
+}
+
 /// The simulated raw source with its health tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawSource {
@@ -50,6 +71,32 @@ impl RawSource {
     /// The LFSR state (for the hardware's initial value).
     pub fn state(&self) -> u32 {
         self.lfsr
+    }
+
+    /// Its state, for persisting.
+    pub fn snapshot(&self) -> RawSnapshot {
+        RawSnapshot {
+            lfsr: self.lfsr,
+            last: self.last,
+            run: self.run,
+            apt_ref: self.apt_ref,
+            apt_count: self.apt_count,
+            apt_index: self.apt_index,
+            failed: self.failed,
+        }
+    }
+
+    /// Restores a persisted state (a zero LFSR becomes 1).
+    pub fn restore(s: &RawSnapshot) -> RawSource {
+        RawSource {
+            lfsr: if s.lfsr == 0 { 1 } else { s.lfsr },
+            last: s.last,
+            run: s.run.min(RCT_CUTOFF),
+            apt_ref: s.apt_ref,
+            apt_count: s.apt_count.min(APT_CUTOFF),
+            apt_index: s.apt_index % APT_WINDOW,
+            failed: s.failed,
+        }
     }
 
     /// Whether the health tests have failed since reset.

@@ -165,10 +165,12 @@ pub fn verifies(q: &Affine, digest: &[u8], sig: &[u8]) -> bool {
     vk.verify_prehash(digest, &s).is_ok()
 }
 
-/// FIPS 186-4 CAVP SigGen P-256 vector 1.
-const D1: &str = "519b423d715f8b581f4fa8ee59f4771a5b44c8130b4e3eacca54a56dda72b464";
-const Q1X: &str = "1ccbe91c075fc7f4f033bfa248db8fccd3565de94bbfb12f3c59ff46c271bf83";
-const Q1Y: &str = "ce4014c68811f9a21a1fdb2c0e6113e06db7ca93b7404e78dc7ccd5ca89a4ca9";
+/// FIPS 186-4 CAVP SigGen P-256 vector 1: private key d.
+pub const D1: &str = "519b423d715f8b581f4fa8ee59f4771a5b44c8130b4e3eacca54a56dda72b464";
+/// Its public key, x.
+pub const Q1X: &str = "1ccbe91c075fc7f4f033bfa248db8fccd3565de94bbfb12f3c59ff46c271bf83";
+/// Its public key, y.
+pub const Q1Y: &str = "ce4014c68811f9a21a1fdb2c0e6113e06db7ca93b7404e78dc7ccd5ca89a4ca9";
 
 fn import<D: DeviceUnderTest>(d: &mut D, tag: u8, s: u8, policy: u8, key: &U256) -> Reply {
     let mut p = vec![s, policy];
