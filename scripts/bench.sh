@@ -49,6 +49,12 @@ cargo bench --quiet --locked -p scu-driver --features rtl --bench driver_ops -- 
   cargo run --quiet --release --locked -p scu-driver --bin scu -- bench
   echo '```'
   echo
+  echo "## Connector: handshakes, throughput, SCU cycles per handshake (\`scu link bench\`)"
+  echo
+  echo '```'
+  cargo run --quiet --release --locked -p scu-driver --bin scu -- link bench --handshakes 50 --megabytes 256
+  echo '```'
+  echo
   echo "## Driver: host time per operation through the SPI transport (criterion)"
   echo
   echo "End to end through the driver (framing, CRC, polling) on each simulated backend:"

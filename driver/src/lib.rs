@@ -9,7 +9,9 @@
 //! * with `std`: the simulated backends (`backend`: the model at frame level
 //!   and the Verilated RTL at pin level, both `SpiDevice`s), persisted
 //!   simulated-device state, evidence files and their verification, and the
-//!   `scu` command line.
+//!   `scu` command line;
+//! * with `link`: the connector ([`link`]), authenticated and encrypted
+//!   links between SCU-holding peers.
 //!
 //! The driver never drives chip select itself: a transaction is one
 //! `SpiDevice::transaction`.
@@ -23,6 +25,10 @@ pub mod types;
 pub mod backend;
 #[cfg(feature = "verify")]
 pub mod evidence;
+#[cfg(feature = "link")]
+pub mod link;
+#[cfg(feature = "std")]
+pub mod ops;
 #[cfg(feature = "model")]
 pub mod state;
 

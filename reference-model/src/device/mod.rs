@@ -176,6 +176,7 @@ pub struct Device {
     running_tag: u8,
     last: Option<CommandReport>,
     accepted: u64,
+    busy_total: u64,
     trace: Vec<DevTraceEvent>,
 }
 
@@ -207,6 +208,7 @@ impl Device {
             running_tag: 0,
             last: None,
             accepted: 0,
+            busy_total: 0,
             trace: Vec::new(),
             image,
         }
@@ -262,6 +264,11 @@ impl Device {
     /// The last accepted command.
     pub fn last_command(&self) -> Option<CommandReport> {
         self.last
+    }
+
+    /// Busy cycles of every command accepted so far.
+    pub fn busy_total(&self) -> u64 {
+        self.busy_total
     }
 
     /// How many requests the device has accepted (and run).
@@ -394,6 +401,7 @@ impl Device {
         self.running_tag = self.tag;
         self.busy_until = self.now + cycles;
         self.accepted += 1;
+        self.busy_total += cycles;
         self.last = Some(CommandReport {
             command: self.command,
             tag: self.tag,

@@ -2,11 +2,11 @@
 
 use crate::device::{self, Opened};
 use crate::input;
-use crate::ops::ScuOps;
 use crate::output::{hex, Out};
 use crate::{bench, demo, Cli, Cmd, KeyFormat, KeyUse};
 use anyhow::{anyhow, bail, Context, Result};
 use scu_driver::evidence::{self, EvidenceFile, Reference};
+use scu_driver::ops::{ScuError, ScuOps};
 use scu_driver::types::{DeviceError, Info, PublicKey};
 use scu_model::device::DeviceImage;
 use serde_json::json;
@@ -90,13 +90,12 @@ pub fn run(cli: Cli) -> Result<Out> {
         Cmd::Ecdh { slot, peer } => {
             let q = input::peer_point(peer)?;
             on_device(c, |d| {
-                let x =
-                    d.ops
-                        .ecdh(*slot, &q)
-                        .map_err(|e| match e.downcast_ref::<DeviceError>() {
-                            Some(DeviceError::InvalidPoint) => e.context("the SCU refused --peer"),
-                            _ => e,
-                        })?;
+                let x = d.ops.ecdh(*slot, &q).map_err(|e| match e {
+                    ScuError::Device(DeviceError::InvalidPoint) => {
+                        anyhow!(e).context("the SCU refused --peer")
+                    }
+                    e => anyhow!(e),
+                })?;
                 Ok(Out::new(hex(x), json!({"slot": slot, "shared_x": hex(x)})))
             })
         }
@@ -155,6 +154,7 @@ pub fn run(cli: Cli) -> Result<Out> {
         }
         Cmd::Demo => demo::run(cli.lanes),
         Cmd::Bench => bench::run(),
+        Cmd::Link { cmd } => crate::link::run(c, cmd),
     }
 }
 

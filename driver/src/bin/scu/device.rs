@@ -2,9 +2,9 @@
 //! model), the Verilated RTL, or a board on Linux spidev. Simulated devices
 //! keep their state in a file between runs.
 
-use crate::ops::ScuOps;
 use anyhow::{anyhow, bail, Context, Result};
 use scu_driver::backend::Shared;
+use scu_driver::ops::ScuOps;
 use scu_driver::state::{SimState, StateLock};
 use scu_driver::Scu;
 use scu_model::device::image::Personalisation;
@@ -53,8 +53,8 @@ pub struct Opened {
     pub ops: Box<dyn ScuOps>,
     /// What kind of simulation this is, `None` for a board.
     pub simulated: Option<&'static str>,
-    save: Option<Box<dyn FnMut() -> Result<()>>>,
-    report: Option<Box<dyn Fn() -> Option<CommandReport>>>,
+    save: Option<Box<dyn FnMut() -> Result<()> + Send>>,
+    report: Option<Box<dyn Fn() -> Option<CommandReport> + Send>>,
     _lock: Option<StateLock>,
 }
 
@@ -67,9 +67,37 @@ impl Opened {
         }
     }
 
+    /// The device alone, and what saves its state (for a long-running
+    /// user such as the connector that shares the device between threads).
+    pub fn into_parts(self) -> (Box<dyn ScuOps>, Saver) {
+        (
+            self.ops,
+            Saver {
+                save: self.save,
+                _lock: self._lock,
+            },
+        )
+    }
+
     /// The last command's cycle report (simulated model only).
     pub fn last_report(&self) -> Option<CommandReport> {
         self.report.as_ref().and_then(|r| r())
+    }
+}
+
+/// Saves a simulated device's state; holds its state file's lock.
+pub struct Saver {
+    save: Option<Box<dyn FnMut() -> Result<()> + Send>>,
+    _lock: Option<StateLock>,
+}
+
+impl Saver {
+    /// Persists the state (nothing for a board).
+    pub fn save(&mut self) -> Result<()> {
+        match self.save.as_mut() {
+            Some(s) => s(),
+            None => Ok(()),
+        }
     }
 }
 

@@ -9,7 +9,8 @@ mod commands;
 mod demo;
 mod device;
 mod input;
-mod ops;
+mod link;
+mod link_bench;
 mod output;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -190,6 +191,71 @@ enum Cmd {
     Demo,
     /// Device cycles of every command on the tiny and fast builds.
     Bench,
+    /// The connector: authenticated, encrypted links between registered
+    /// peers, each with an SCU.
+    Link {
+        #[command(subcommand)]
+        cmd: LinkCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum LinkCmd {
+    /// Runs the connector until SIGINT or SIGTERM (graceful stop).
+    Run {
+        /// The configuration file (TOML; see docs/LINK.md).
+        #[arg(long, value_name = "FILE")]
+        config: PathBuf,
+    },
+    /// Registers, lists and revokes peers in a trust store.
+    Trust {
+        /// The trust store file.
+        #[arg(long, value_name = "FILE")]
+        store: PathBuf,
+        #[command(subcommand)]
+        cmd: TrustCmd,
+    },
+    /// Handshakes per second and bulk throughput on loopback between two
+    /// simulated SCUs, and the SCU cycles one handshake costs.
+    Bench {
+        /// Handshakes to time.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        handshakes: u32,
+        /// Mebibytes to send through the link.
+        #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        megabytes: u32,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TrustCmd {
+    /// Registers a peer by its SCU identity key.
+    Add {
+        /// A name for the peer, unique in the store.
+        #[arg(long)]
+        name: String,
+        /// Its identity key: an SPKI PEM file (`scu pubkey --slot 0
+        /// --format pem`) or SEC1 hex.
+        #[arg(long)]
+        identity: String,
+        /// Attestation evidence from the peer (`scu attest`), checked
+        /// against the identity; its measurement is pinned.
+        #[arg(long, value_name = "FILE", requires = "nonce")]
+        evidence: Option<PathBuf>,
+        /// The nonce the evidence answers, 32 bytes hex.
+        #[arg(long, requires = "evidence")]
+        nonce: Option<String>,
+        /// Reference values the evidence's measurement must match.
+        #[arg(long, value_name = "FILE", requires = "evidence")]
+        reference: Option<PathBuf>,
+    },
+    /// Lists the peers.
+    List,
+    /// Revokes a peer: new and open connections from it are cut.
+    Remove {
+        #[arg(long)]
+        name: String,
+    },
 }
 
 fn parse_target(s: &str) -> Result<Target, String> {
