@@ -38,6 +38,13 @@ fn fails(dir: &Path, args: &[&str]) -> String {
     e
 }
 
+/// `link trust --store STORE rest...`.
+fn trust<'a>(store: &'a str, rest: &[&'a str]) -> Vec<&'a str> {
+    let mut v = vec!["link", "trust", "--store", store];
+    v.extend_from_slice(rest);
+    v
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -147,39 +154,31 @@ fn two_connector_processes_carry_traffic_and_revocation_cuts_it() {
     );
     let out = ok(
         d,
-        &[
-            "link",
-            "trust",
-            "--store",
+        &trust(
             "dev-peers.json",
-            "add",
-            "--name",
-            "gateway",
-            "--identity",
-            "gw.pem",
-            "--evidence",
-            "gw-evidence.json",
-            "--nonce",
-            &nonce,
-        ],
+            &[
+                "add",
+                "--name",
+                "gateway",
+                "--identity",
+                "gw.pem",
+                "--evidence",
+                "gw-evidence.json",
+                "--nonce",
+                &nonce,
+            ],
+        ),
     );
     assert!(out.contains("evidence verified"), "{out}");
     let dev_hex = ok(d, &["--state", "dev.json", "pubkey", "--slot", "0"]);
     ok(
         d,
-        &[
-            "link",
-            "trust",
-            "--store",
+        &trust(
             "gw-peers.json",
-            "add",
-            "--name",
-            "device",
-            "--identity",
-            dev_hex.trim(),
-        ],
+            &["add", "--name", "device", "--identity", dev_hex.trim()],
+        ),
     );
-    let list = ok(d, &["link", "trust", "--store", "dev-peers.json", "list"]);
+    let list = ok(d, &trust("dev-peers.json", &["list"]));
     assert!(
         list.contains("gateway") && list.contains("trusted"),
         "{list}"
@@ -188,77 +187,44 @@ fn two_connector_processes_carry_traffic_and_revocation_cuts_it() {
     let before = std::fs::read(d.join("dev-peers.json")).expect("store");
     fails(
         d,
-        &[
-            "link",
-            "trust",
-            "--store",
+        &trust(
             "dev-peers.json",
-            "add",
-            "--name",
-            "gateway",
-            "--identity",
-            "gw.pem",
-        ],
+            &["add", "--name", "gateway", "--identity", "gw.pem"],
+        ),
     );
     fails(
         d,
-        &[
-            "link",
-            "trust",
-            "--store",
+        &trust(
             "dev-peers.json",
-            "add",
-            "--name",
-            "x",
-            "--identity",
-            "04abcd",
-        ],
+            &["add", "--name", "x", "--identity", "04abcd"],
+        ),
     );
     fails(
         d,
-        &[
-            "link",
-            "trust",
-            "--store",
+        &trust(
             "dev-peers.json",
-            "add",
-            "--name",
-            "x",
-            "--identity",
-            "missing.pem",
-        ],
+            &["add", "--name", "x", "--identity", "missing.pem"],
+        ),
     );
     let e = fails(
         d,
-        &[
-            "link",
-            "trust",
-            "--store",
+        &trust(
             "dev-peers.json",
-            "add",
-            "--name",
-            "y",
-            "--identity",
-            "dev.pem",
-            "--evidence",
-            "gw-evidence.json",
-            "--nonce",
-            &nonce,
-        ],
+            &[
+                "add",
+                "--name",
+                "y",
+                "--identity",
+                "dev.pem",
+                "--evidence",
+                "gw-evidence.json",
+                "--nonce",
+                &nonce,
+            ],
+        ),
     );
     assert!(e.contains("does not support this registration"), "{e}");
-    fails(
-        d,
-        &[
-            "link",
-            "trust",
-            "--store",
-            "dev-peers.json",
-            "remove",
-            "--name",
-            "nobody",
-        ],
-    );
+    fails(d, &trust("dev-peers.json", &["remove", "--name", "nobody"]));
     assert_eq!(
         std::fs::read(d.join("dev-peers.json")).expect("store"),
         before
@@ -301,15 +267,7 @@ fn two_connector_processes_carry_traffic_and_revocation_cuts_it() {
 
     ok(
         d,
-        &[
-            "link",
-            "trust",
-            "--store",
-            "dev-peers.json",
-            "remove",
-            "--name",
-            "gateway",
-        ],
+        &trust("dev-peers.json", &["remove", "--name", "gateway"]),
     );
     let log = wait_log(&d.join("dev-events.log"), "\"revoked_peer\"");
     assert!(
