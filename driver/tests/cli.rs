@@ -112,6 +112,9 @@ fn demo_reports_every_step() {
         "verified outside the SCU",
         "busy cycles",
         "simulated",
+        "B authenticated A",
+        "plaintext not visible",
+        "\"event\":\"revoked_peer\"",
     ] {
         assert!(out.contains(want), "demo output lacks {want:?}:\n{out}");
     }
@@ -120,7 +123,16 @@ fn demo_reports_every_step() {
     assert_eq!(j["attestation_verified"], true);
     assert_eq!(j["ecdh_match"], true);
     let steps = j["steps"].as_array().expect("steps");
-    assert_eq!(steps.len(), 12);
+    assert_eq!(steps.len(), 14);
+    assert_eq!(j["link_carried_and_revoked"], true);
+    let link = steps
+        .iter()
+        .find(|s| s["step"].as_str().is_some_and(|s| s.starts_with("link")))
+        .expect("a link step");
+    assert!(
+        link["engine_cycles"].as_u64().expect("cycles") > 2_000_000,
+        "one ECDH and one attestation on each side"
+    );
     let sign = steps
         .iter()
         .find(|s| s["step"] == "sign")

@@ -177,6 +177,7 @@ pub struct Device {
     last: Option<CommandReport>,
     accepted: u64,
     busy_total: u64,
+    engine_total: u64,
     trace: Vec<DevTraceEvent>,
 }
 
@@ -209,6 +210,7 @@ impl Device {
             last: None,
             accepted: 0,
             busy_total: 0,
+            engine_total: 0,
             trace: Vec::new(),
             image,
         }
@@ -269,6 +271,11 @@ impl Device {
     /// Busy cycles of every command accepted so far.
     pub fn busy_total(&self) -> u64 {
         self.busy_total
+    }
+
+    /// Engine cycles of every command accepted so far.
+    pub fn engine_total(&self) -> u64 {
+        self.engine_total
     }
 
     /// How many requests the device has accepted (and run).
@@ -402,6 +409,7 @@ impl Device {
         self.busy_until = self.now + cycles;
         self.accepted += 1;
         self.busy_total += cycles;
+        self.engine_total += engine_cycles;
         self.last = Some(CommandReport {
             command: self.command,
             tag: self.tag,

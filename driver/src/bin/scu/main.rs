@@ -7,6 +7,7 @@
 mod bench;
 mod commands;
 mod demo;
+mod demo_link;
 mod device;
 mod input;
 mod link;
@@ -186,8 +187,8 @@ enum Cmd {
         #[arg(long)]
         allow_simulated_rng: bool,
     },
-    /// Two simulated SCUs: identity, attestation, ECDH and a signature, with
-    /// the engine cycles each step costs.
+    /// Two simulated SCUs: identity, attestation, ECDH, a signature and the
+    /// connector between them, with the engine cycles each step costs.
     Demo,
     /// Device cycles of every command on the tiny and fast builds.
     Bench,
