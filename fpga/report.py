@@ -74,9 +74,9 @@ def main():
     builds = [(b, load(b)) for b in a.builds.split(",")]
 
     print("Builds by `fpga/build.py` (yosys, nextpnr with a fixed seed, icepack / ecppack);")
-    print("`--timing-allow-fail` so that a miss is reported, not hidden. The RNG in these")
-    print("builds is the simulation's LFSR: they measure area and speed, they are not for")
-    print("deployment.")
+    print("`--timing-allow-fail` so that a miss is reported, not hidden. The raw random bits")
+    print("come from ring oscillators (`fpga/ro_entropy_*.v`); their entropy has not been")
+    print("measured on a board yet.")
     print()
     print("| build | logic cells | LUT4 | FF | DSP | block RAM | clock target | Fmax | fits | meets clock | engine LUT4 alone |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")

@@ -1,7 +1,7 @@
 // The SCU on a board: the PLL makes the system clock from the board's
-// oscillator, the generated SCU (module `top`, from scu-verilog --scu) does
-// the rest. Its trace outputs (dev_valid, dev_pc) are left open and removed
-// by synthesis. PLL settings come from build.py (icepll's figures).
+// oscillator, the ring oscillators (ro_entropy_*.v) give the raw random
+// bit, the generated SCU (module `top`, from scu-verilog --board) does the
+// rest. PLL settings come from build.py (icepll's figures).
 module scu_board (
     input  wire osc,
     input  wire sclk,
@@ -29,16 +29,18 @@ module scu_board (
         .BYPASS(1'b0)
     );
 
+    wire entropy;
+    ro_entropy oscillators (.bit_out(entropy));
+
     wire busy;
     top scu (
         .clock(clock),
         .sclk(sclk),
         .mosi(mosi),
         .cs_n(cs_n),
+        .entropy(entropy),
         .miso(miso),
-        .busy(busy),
-        .dev_valid(),
-        .dev_pc()
+        .busy(busy)
     );
     assign led_busy_n = ~busy;
 endmodule

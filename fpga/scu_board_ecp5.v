@@ -1,5 +1,7 @@
 // The SCU on an ECP5 board: the PLL (EHXPLLL) makes the system clock from
-// the board's oscillator; the generated SCU (module `top`) does the rest.
+// the board's oscillator, the ring oscillators (ro_entropy_ecp5.v) give the
+// raw random bit, the generated SCU (module `top`, scu-verilog --board) does
+// the rest.
 // Divider settings come from build.py.
 module scu_board (
     input  wire osc,
@@ -45,16 +47,18 @@ module scu_board (
         .LOCK()
     );
 
+    wire entropy;
+    ro_entropy oscillators (.bit_out(entropy));
+
     wire busy;
     top scu (
         .clock(clock),
         .sclk(sclk),
         .mosi(mosi),
         .cs_n(cs_n),
+        .entropy(entropy),
         .miso(miso),
-        .busy(busy),
-        .dev_valid(),
-        .dev_pc()
+        .busy(busy)
     );
     assign led_busy_n = ~busy;
 endmodule

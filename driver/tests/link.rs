@@ -528,3 +528,88 @@ fn an_unreadable_trust_store_fails_closed() {
     assert!(read_all(&mut c).is_empty());
     wait_for(&l.dev_events, "unknown_peer");
 }
+
+/// Arbitrary bytes in place of each handshake message, and of the first
+/// record: the responder refuses them with an error, never a panic, and
+/// no session comes out.
+mod fuzz {
+    use super::*;
+    use proptest::prelude::*;
+    use scu_driver::link::session::{establish, Acceptance};
+    use scu_driver::link::trust::TrustWatch;
+
+    /// What the responder says of `frames`.
+    fn responder_sees(frames: Vec<Vec<u8>>) -> String {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = side(dir.path(), "fuzzed");
+        let trust = TrustWatch::new(&s.store).expect("trust");
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        let writer = thread::spawn(move || {
+            let mut c = TcpStream::connect(addr).expect("connect");
+            for f in frames {
+                let mut b = (f.len() as u16).to_be_bytes().to_vec();
+                b.extend_from_slice(&f);
+                if c.write_all(&b).is_err() {
+                    break;
+                }
+            }
+            let _ = c.shutdown(Shutdown::Write);
+            let mut sink = Vec::new();
+            let _ = c.read_to_end(&mut sink);
+        });
+        let (c, _) = l.accept().expect("accept");
+        let accept = Acceptance {
+            trust: &trust,
+            reference: None,
+            allow_simulated_rng: true,
+            rekey_records: 16,
+            timeout: Duration::from_secs(5),
+        };
+        let e = establish(&c, false, &s.key, &accept)
+            .err()
+            .expect("no session from garbage");
+        drop(c);
+        writer.join().expect("writer");
+        e.to_string()
+    }
+
+    fn first_message() -> Vec<u8> {
+        let sk = p256::SecretKey::from_bytes(&[7u8; 32].into()).expect("scalar");
+        let e =
+            p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&sk.public_key(), false);
+        let mut first = e.as_bytes().to_vec();
+        first.extend_from_slice(b"SCU-LINK/1");
+        first.extend_from_slice(&16u32.to_be_bytes());
+        first
+    }
+
+    #[test]
+    fn a_hand_made_first_message_is_taken() {
+        // The fuzz case below starts from here: the responder accepts this
+        // `-> e`, answers, and waits for the third message.
+        let e = responder_sees(vec![first_message()]);
+        assert!(e.contains("closed the connection"), "{e}");
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn garbage_handshakes_are_refused(
+            first in proptest::collection::vec(any::<u8>(), 0..200),
+            more in proptest::collection::vec(proptest::collection::vec(any::<u8>(), 0..200), 0..3),
+        ) {
+            let mut frames = vec![first];
+            frames.extend(more);
+            let _ = responder_sees(frames);
+        }
+
+        #[test]
+        fn a_valid_first_message_then_garbage_is_refused(
+            third in proptest::collection::vec(any::<u8>(), 0..300),
+        ) {
+            // A genuine `-> e` with the SCU-LINK hello, then garbage as `-> s, se`.
+            responder_sees(vec![first_message(), third]);
+        }
+    }
+}

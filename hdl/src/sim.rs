@@ -4,7 +4,7 @@
 use crate::device_harness::{ScuPins, SpiMaster};
 use crate::engine::Engine;
 use crate::harness::{EnginePins, Harness, PinsIn, PinsOut};
-use crate::scu::ScuSim;
+use crate::scu::{ScuBoard, ScuSim};
 use rust_hdl::prelude::*;
 use scu_model::device::DeviceImage;
 use scu_model::timing::Lanes;
@@ -226,5 +226,91 @@ impl<
             u.dev_valid.val(),
             u.dev_pc.val().to_u8(),
         )
+    }
+}
+
+/// A bit source for the board SCU's `entropy` input in simulation.
+pub type EntropySource = Box<dyn FnMut() -> bool + Send>;
+
+/// The board SCU (raw bits from its `entropy` input) in rust-hdl's
+/// simulator; `entropy` supplies a bit every cycle.
+pub struct HdlBoardPins<
+    const L: usize,
+    const CH: usize,
+    const SW: usize,
+    const W: usize,
+    const RB: usize,
+    const RSW: usize,
+    const AW: usize,
+> {
+    uut: Box<ScuBoard<L, CH, SW, W, RB, RSW, AW>>,
+    entropy: EntropySource,
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > HdlBoardPins<L, CH, SW, W, RB, RSW, AW>
+{
+    /// The board SCU built from a ring-oscillator `image`, connected and
+    /// design-checked, behind an SPI master.
+    pub fn build(image: &DeviceImage, entropy: EntropySource) -> Result<SpiMaster<Self>, SimError> {
+        let mut uut = Box::new(ScuBoard::new(image));
+        uut.connect_all();
+        check_all(uut.as_ref()).map_err(|e| SimError::Check(format!("{e:?}")))?;
+        let mut p = HdlBoardPins { uut, entropy };
+        if !simulate(p.uut.as_mut(), SETTLE_ITERS) {
+            return Err(SimError::NoConvergence);
+        }
+        SpiMaster::new(p).map_err(|e| match e {
+            crate::device_harness::DeviceHarnessError::Sim(s) => s,
+            crate::device_harness::DeviceHarnessError::Hung => SimError::NoConvergence,
+        })
+    }
+
+    fn settle(&mut self) -> Result<(), SimError> {
+        if simulate(self.uut.as_mut(), SETTLE_ITERS) {
+            Ok(())
+        } else {
+            Err(SimError::NoConvergence)
+        }
+    }
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > ScuPins for HdlBoardPins<L, CH, SW, W, RB, RSW, AW>
+{
+    type Error = SimError;
+
+    fn set(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
+        self.uut.sclk.next = sclk;
+        self.uut.mosi.next = mosi;
+        self.uut.cs_n.next = cs_n;
+    }
+
+    fn tick(&mut self) -> Result<(), SimError> {
+        self.uut.entropy.next = (self.entropy)();
+        self.settle()?;
+        self.uut.clock.next = Clock { clk: true };
+        self.settle()?;
+        self.uut.clock.next = Clock { clk: false };
+        self.settle()
+    }
+
+    fn get(&self) -> (bool, bool, bool, u8) {
+        // The board top has no trace port.
+        (self.uut.miso.val(), self.uut.busy.val(), false, 0)
     }
 }

@@ -58,6 +58,11 @@ pub const COUNTERMEASURES: &[Countermeasure] = &[
                   byte staging register or the SHA unit overwrites them before its response is readable.",
     },
     Countermeasure {
+        name: "RNG.HEALTH_AFTER_DRAW",
+        summary: "The raw source's health tests are checked after every draw of random bytes and \
+                  before they are used: bits drawn while the source failed never become a key or nonce.",
+    },
+    Countermeasure {
         name: "DECODE.ILLEGAL_HALTS",
         summary: "An undefined instruction word or a return-stack overflow or underflow stops the engine \
                   with ILLEGAL set (corrupted ROM or control flow).",

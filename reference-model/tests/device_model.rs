@@ -15,6 +15,48 @@ fn device_suite_on_the_model() {
     }
 }
 
+/// A source that fails its health tests in the middle of a draw: the
+/// bits of that draw never become a key or a nonce (RNG.HEALTH_AFTER_DRAW).
+#[test]
+fn a_source_failing_during_a_draw_gives_no_key_and_no_signature() {
+    use scu_model::device::rng::{RawSnapshot, RCT_CUTOFF};
+    use scu_model::protocol::slot;
+    for command in [cmd::KEYGEN, cmd::SIGN] {
+        let mut d = fresh();
+        if command == cmd::SIGN {
+            let r = suite::call(
+                &mut d,
+                1,
+                cmd::IMPORT,
+                &[[1, slot::SIGN].as_slice(), &[7; 32]].concat(),
+            );
+            assert_eq!(r.status, status::OK);
+        }
+        // One bit short of the repetition-count cutoff, with the run's bit
+        // equal to the source's next bit: the first raw bit of the draw
+        // fails the test.
+        let s = d.rng_snapshot();
+        let next = s.lfsr & 1 == 1;
+        let stuck = RawSnapshot {
+            last: next,
+            run: RCT_CUTOFF - 1,
+            ..s
+        };
+        let slots = d.slot_memory().to_vec();
+        assert!(d.restore(&slots, &stuck));
+        let payload: Vec<u8> = if command == cmd::KEYGEN {
+            vec![2, slot::SIGN]
+        } else {
+            [[1].as_slice(), &[9; 32]].concat()
+        };
+        let r = suite::call(&mut d, 2, command, &payload);
+        assert_eq!(r.status, status::RNG_FAILURE, "command {command:#x}");
+        assert!(r.payload.is_empty(), "no key, no signature");
+        assert_eq!(d.slot_memory(), slots.as_slice(), "nothing stored");
+        assert!(d.rng_snapshot().failed);
+    }
+}
+
 fn fresh() -> Device {
     static IMAGE: std::sync::OnceLock<scu_model::device::DeviceImage> = std::sync::OnceLock::new();
     Device::new(IMAGE.get_or_init(|| suite::test_image(Lanes::TINY)).clone())

@@ -3,7 +3,11 @@
 //! slot memory) personalised from `--seed` (the simulation's seed by
 //! default). The SCU's RNG is the simulation's LFSR source.
 //!
-//! `scu-verilog --lanes 1|2|4|8 [--scu [--seed TEXT]] [--out FILE]`
+//! With `--board` instead, the SCU for an FPGA board: the raw random bit
+//! comes from its `entropy` port (the board's ring oscillators), and INFO
+//! and the measurement say so.
+//!
+//! `scu-verilog --lanes 1|2|4|8 [--scu | --board] [--seed TEXT] [--out FILE]`
 //! (stdout without `--out`).
 
 use scu_model::timing::Lanes;
@@ -13,6 +17,7 @@ fn run() -> Result<(), String> {
     let mut lanes = Lanes::TINY;
     let mut out: Option<String> = None;
     let mut scu = false;
+    let mut board = false;
     let mut seed: Vec<u8> = scu_model::device::image::RTL_TEST_SEED.to_vec();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -26,16 +31,22 @@ fn run() -> Result<(), String> {
             }
             "--out" => out = Some(args.next().ok_or("--out needs a file")?),
             "--scu" => scu = true,
+            "--board" => board = true,
             "--seed" => seed = args.next().ok_or("--seed needs a value")?.into_bytes(),
             "-h" | "--help" => {
-                println!("usage: scu-verilog --lanes 1|2|4|8 [--scu [--seed TEXT]] [--out FILE]");
+                println!("usage: scu-verilog --lanes 1|2|4|8 [--scu | --board] [--seed TEXT] [--out FILE]");
                 return Ok(());
             }
             other => return Err(format!("unknown argument {other}; try --help")),
         }
     }
-    let v = if scu {
-        let p = scu_model::device::image::Personalisation::derive(&seed);
+    let p = scu_model::device::image::Personalisation::derive(&seed);
+    let v = if board {
+        let rng = scu_model::device::image::RngSource::RingOscillator;
+        scu_hdl::verilog::scu_board_verilog(&scu_model::device::DeviceImage::with_rng(
+            lanes, rng, &p,
+        ))
+    } else if scu {
         scu_hdl::verilog::scu_verilog(&scu_model::device::DeviceImage::new(lanes, &p))
     } else {
         scu_hdl::verilog::engine_verilog(lanes, scu_model::ops::firmware().rom())

@@ -39,11 +39,15 @@ impl Gen<'_> {
     }
 
     /// 32 conditioned random bytes into an engine register: SHA-256 of 64
-    /// raw bytes (512 raw bits).
+    /// raw bytes (512 raw bits). The health tests are checked after the
+    /// draw, so that bits that failed them are never used: a source that
+    /// fails during this draw ends the command with RNG_FAILURE.
     fn random_into(&mut self, r: crate::isa::Reg) {
         self.a.op(DevInstr::ShaInit);
         self.a.mov(SHA, RAW, 64);
         self.a.op(DevInstr::ShaFinish);
+        // SEC_CM: RNG.HEALTH_AFTER_DRAW
+        self.a.op(DevInstr::Health);
         self.a.mov(eng(r), SHA, 32);
     }
 

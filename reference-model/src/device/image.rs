@@ -115,19 +115,39 @@ impl Personalisation {
     }
 }
 
+/// Where a build's raw random bits come from. It is part of the firmware
+/// measurement, so a verifier tells the two kinds of build apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RngSource {
+    /// The simulation's seeded LFSR (simulated and test builds): INFO and
+    /// attestation statements say so.
+    Simulated,
+    /// Free-running ring oscillators on the FPGA, sampled by the device,
+    /// health-tested and conditioned with SHA-256 like any raw source.
+    RingOscillator,
+}
+
 /// Builds the constant ROM with `measurement` and the device's id.
-pub fn const_rom(lanes: Lanes, p: &Personalisation, measurement: &[u8; 32]) -> [u8; rom::SIZE] {
-    let mut r = const_template(lanes);
+pub fn const_rom(
+    lanes: Lanes,
+    rng: RngSource,
+    p: &Personalisation,
+    measurement: &[u8; 32],
+) -> [u8; rom::SIZE] {
+    let mut r = const_template(lanes, rng);
     r[rom::DEVICE_ID..rom::DEVICE_ID + 16].copy_from_slice(&p.device_id);
     r[rom::MEASUREMENT..rom::MEASUREMENT + 32].copy_from_slice(measurement);
     r
 }
 
 /// The constant ROM without the personal fields.
-pub fn const_template(lanes: Lanes) -> [u8; rom::SIZE] {
+pub fn const_template(lanes: Lanes, rng: RngSource) -> [u8; rom::SIZE] {
     let mut r = [0u8; rom::SIZE];
     r[rom::MAGIC..rom::MAGIC + 8].copy_from_slice(&protocol::statement::MAGIC_BYTES);
-    let flags = protocol::info::FLAG_RNG_SIMULATED;
+    let flags = match rng {
+        RngSource::Simulated => protocol::info::FLAG_RNG_SIMULATED,
+        RngSource::RingOscillator => 0,
+    };
     r[rom::INFO_HEAD..rom::INFO_HEAD + 4].copy_from_slice(&[
         protocol::PROTOCOL_VERSION,
         lanes.get() as u8,
@@ -148,7 +168,12 @@ pub fn const_template(lanes: Lanes) -> [u8; rom::SIZE] {
 }
 
 /// The firmware measurement.
-pub fn measurement(lanes: Lanes, engine_rom: &[u32], device_rom: &[u64]) -> [u8; 32] {
+pub fn measurement(
+    lanes: Lanes,
+    rng: RngSource,
+    engine_rom: &[u32],
+    device_rom: &[u64],
+) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(MEASUREMENT_DOMAIN);
     for w in engine_rom {
@@ -157,7 +182,7 @@ pub fn measurement(lanes: Lanes, engine_rom: &[u32], device_rom: &[u64]) -> [u8;
     for w in device_rom {
         h.update(w.to_le_bytes());
     }
-    h.update(const_template(lanes));
+    h.update(const_template(lanes, rng));
     h.finalize().into()
 }
 

@@ -83,18 +83,26 @@ pub struct DeviceImage {
     pub slots: Vec<u8>,
     /// Seed of the simulated raw source.
     pub rng_seed: u32,
+    /// Where the build's raw random bits come from.
+    pub rng: image::RngSource,
 }
 
 impl DeviceImage {
     /// Builds the image of a device. Panics only if the built-in programs
     /// do not assemble, which the tests rule out.
     pub fn new(lanes: Lanes, p: &Personalisation) -> DeviceImage {
+        DeviceImage::with_rng(lanes, image::RngSource::Simulated, p)
+    }
+
+    /// The image of a device whose raw random bits come from `rng`.
+    pub fn with_rng(lanes: Lanes, rng: image::RngSource, p: &Personalisation) -> DeviceImage {
         let engine = Firmware::new();
         let program = firmware::build(&engine).expect("built-in device program assembles");
-        let measurement = image::measurement(lanes, engine.rom(), &program.words);
+        let measurement = image::measurement(lanes, rng, engine.rom(), &program.words);
         DeviceImage {
             lanes,
-            const_rom: image::const_rom(lanes, p, &measurement),
+            rng,
+            const_rom: image::const_rom(lanes, rng, p, &measurement),
             slots: image::initial_slots(p),
             rng_seed: p.rng_seed,
             engine,
@@ -107,9 +115,14 @@ impl DeviceImage {
     /// the firmware and constant template, not the personalisation, so a
     /// verifier computes its reference value from the build alone.
     pub fn build_measurement(lanes: Lanes) -> [u8; 32] {
+        DeviceImage::build_measurement_with(lanes, image::RngSource::Simulated)
+    }
+
+    /// The measurement of the `lanes` build with the `rng` source.
+    pub fn build_measurement_with(lanes: Lanes, rng: image::RngSource) -> [u8; 32] {
         let engine = Firmware::new();
         let program = firmware::build(&engine).expect("built-in device program assembles");
-        image::measurement(lanes, engine.rom(), &program.words)
+        image::measurement(lanes, rng, engine.rom(), &program.words)
     }
 }
 
