@@ -97,6 +97,17 @@ def main():
             rep = {True: "; a second build from scratch gave the same hash", False: "; **a second build gave another hash**"}
             print(f"- `{name}` bitstream SHA-256 (seed {r['seed']}): `{r['bitstream_sha256']}`"
                   + rep.get(r.get("reproducible"), ""))
+    pj = os.path.join(ROOT, "target", "fpga", "personalisation.json")
+    if os.path.exists(pj):
+        with open(pj) as f:
+            try:
+                p = json.load(f)
+            except json.JSONDecodeError:
+                p = {}
+        same = p.get("identical_to_full_build")
+        print(f"- Personalisation without place and route (`fpga/personalise.py`, ECP5 L=8): device A's "
+              f"configuration with its slot-memory block RAM replaced by device B's is "
+              f"{'**identical**' if same else '**not identical**'} to a full build of device B.")
     print()
     print("Time per operation: device busy cycles (cycle-exact model = RTL) at each build's clock.")
     print("A build that does not fit or does not meet its clock shows the time at its target")

@@ -36,6 +36,14 @@ for b in "icebreaker 1" "icebreaker 8" "ulx3s-85f 8"; do
   set -- $b
   python3 fpga/build.py --twice --board "$1" --lanes "$2" >/dev/null || echo "bench: $1 L=$2 misses a target (see its report)"
 done
+# Personalisation without place and route: device A's bitstream patched to
+# device B's slot memory must equal a full build of device B.
+for d in A B; do
+  python3 fpga/build.py --board ulx3s-85f --lanes 8 --personal-seed "device $d" --out "target/fpga/personal-$d" >/dev/null || true
+done
+python3 fpga/personalise.py --config target/fpga/personal-A/scu.config --from-seed "device A" --to-seed "device B" \
+  --out target/fpga/personal-AB.config --expect target/fpga/personal-B/scu.config > target/fpga/personalisation.json \
+  || echo "bench: personalisation by patching does not reproduce a full build"
 
 {
   echo "# SCU benchmarks"

@@ -146,6 +146,10 @@ pub mod slot_mem {
     pub const POLICIES: usize = 0;
     /// Attestation counter, 4 bytes big-endian.
     pub const COUNTER: usize = 8;
+    /// Device id, 16 bytes: personalisation, in the slot memory (a block
+    /// RAM on the FPGA) so that a device is personalised by patching that
+    /// memory's contents alone. No command writes it.
+    pub const DEVICE_ID: usize = 16;
     /// First slot record.
     pub const RECORDS: usize = 64;
     /// Bytes a slot record.

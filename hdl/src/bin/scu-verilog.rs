@@ -8,7 +8,9 @@
 //! and the measurement say so.
 //!
 //! `scu-verilog --lanes 1|2|4|8 [--scu | --board] [--seed TEXT] [--out FILE]`
-//! (stdout without `--out`).
+//! (stdout without `--out`). `--slot-memory-hex` writes instead the slot
+//! memory's initial contents for `--seed` (one byte a line, the format of
+//! `$readmemh`, `icebram` and `ecpbram`): what personalises a device.
 
 use scu_model::timing::Lanes;
 use std::process::ExitCode;
@@ -18,6 +20,7 @@ fn run() -> Result<(), String> {
     let mut out: Option<String> = None;
     let mut scu = false;
     let mut board = false;
+    let mut slot_hex = false;
     let mut seed: Vec<u8> = scu_model::device::image::RTL_TEST_SEED.to_vec();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -32,16 +35,24 @@ fn run() -> Result<(), String> {
             "--out" => out = Some(args.next().ok_or("--out needs a file")?),
             "--scu" => scu = true,
             "--board" => board = true,
+            "--slot-memory-hex" => slot_hex = true,
             "--seed" => seed = args.next().ok_or("--seed needs a value")?.into_bytes(),
             "-h" | "--help" => {
-                println!("usage: scu-verilog --lanes 1|2|4|8 [--scu | --board] [--seed TEXT] [--out FILE]");
+                println!(
+                    "usage: scu-verilog --lanes 1|2|4|8 [--scu | --board | --slot-memory-hex] [--seed TEXT] [--out FILE]"
+                );
                 return Ok(());
             }
             other => return Err(format!("unknown argument {other}; try --help")),
         }
     }
     let p = scu_model::device::image::Personalisation::derive(&seed);
-    let v = if board {
+    let v = if slot_hex {
+        scu_model::device::image::initial_slots(&p)
+            .iter()
+            .map(|b| format!("{b:02x}\n"))
+            .collect()
+    } else if board {
         let rng = scu_model::device::image::RngSource::RingOscillator;
         scu_hdl::verilog::scu_board_verilog(&scu_model::device::DeviceImage::with_rng(
             lanes, rng, &p,

@@ -102,7 +102,7 @@ impl Gen<'_> {
             addr: u(info::FLAGS),
         });
         self.a
-            .mov(tx(u(info::DEVICE_ID)), konst(u(rom::DEVICE_ID)), 16);
+            .mov(tx(u(info::DEVICE_ID)), slot(u(slot_mem::DEVICE_ID)), 16);
         self.a
             .mov(tx(u(info::MEASUREMENT)), konst(u(rom::MEASUREMENT)), 32);
         self.a
@@ -265,7 +265,7 @@ impl Gen<'_> {
         self.a.mov(tx(u(st::MAGIC)), konst(u(rom::MAGIC)), 8);
         self.a.mov(tx(u(st::NONCE)), rx(0), 32);
         self.a
-            .mov(tx(u(st::DEVICE_ID)), konst(u(rom::DEVICE_ID)), 16);
+            .mov(tx(u(st::DEVICE_ID)), slot(u(slot_mem::DEVICE_ID)), 16);
         self.a
             .mov(tx(u(st::IDENTITY_KEY)), record(u(slot_mem::PUBLIC_X)), 64);
         self.a

@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 
 /// Constant ROM layout (byte offsets).
 pub mod rom {
-    /// Device id, 16 bytes.
-    pub const DEVICE_ID: usize = 0;
+    /// Reserved, 16 zero bytes (the device id is in the slot memory).
+    pub const RESERVED: usize = 0;
     /// Measurement, 32 bytes.
     pub const MEASUREMENT: usize = 16;
     /// Statement magic, 8 bytes.
@@ -127,15 +127,10 @@ pub enum RngSource {
     RingOscillator,
 }
 
-/// Builds the constant ROM with `measurement` and the device's id.
-pub fn const_rom(
-    lanes: Lanes,
-    rng: RngSource,
-    p: &Personalisation,
-    measurement: &[u8; 32],
-) -> [u8; rom::SIZE] {
+/// Builds the constant ROM with `measurement` (nothing in it is personal:
+/// the device id and identity key are in the slot memory).
+pub fn const_rom(lanes: Lanes, rng: RngSource, measurement: &[u8; 32]) -> [u8; rom::SIZE] {
     let mut r = const_template(lanes, rng);
-    r[rom::DEVICE_ID..rom::DEVICE_ID + 16].copy_from_slice(&p.device_id);
     r[rom::MEASUREMENT..rom::MEASUREMENT + 32].copy_from_slice(measurement);
     r
 }
@@ -191,6 +186,7 @@ pub fn measurement(
 pub fn initial_slots(p: &Personalisation) -> Vec<u8> {
     let mut m = alloc::vec![0u8; slot_mem::SIZE];
     m[slot_mem::POLICIES] = slot::ATTEST | slot::VALID | slot::LOCKED;
+    m[slot_mem::DEVICE_ID..slot_mem::DEVICE_ID + 16].copy_from_slice(&p.device_id);
     let r = slot_mem::record(slot::IDENTITY as usize);
     m[r + slot_mem::PRIVATE..r + slot_mem::PRIVATE + 32]
         .copy_from_slice(&p.identity_key.to_be_bytes());

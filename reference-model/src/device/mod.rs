@@ -102,7 +102,7 @@ impl DeviceImage {
         DeviceImage {
             lanes,
             rng,
-            const_rom: image::const_rom(lanes, rng, p, &measurement),
+            const_rom: image::const_rom(lanes, rng, &measurement),
             slots: image::initial_slots(p),
             rng_seed: p.rng_seed,
             engine,
@@ -245,13 +245,16 @@ impl Device {
     }
 
     /// Restores a persisted device state: slot memory and the random
-    /// source. False (and nothing changed) if the slot memory has the wrong
+    /// source. The device id stays the image's (it is personalisation, not
+    /// state). False (and nothing changed) if the slot memory has the wrong
     /// size.
     pub fn restore(&mut self, slots: &[u8], raw: &rng::RawSnapshot) -> bool {
         if slots.len() != slot_mem::SIZE {
             return false;
         }
-        self.slots.copy_from_slice(slots);
+        let id = slot_mem::DEVICE_ID..slot_mem::DEVICE_ID + 16;
+        self.slots[..id.start].copy_from_slice(&slots[..id.start]);
+        self.slots[id.end..].copy_from_slice(&slots[id.end..]);
         self.raw = RawSource::restore(raw);
         true
     }
