@@ -409,7 +409,10 @@ fn serve_peer(i: &Arc<Inner>, s: TcpStream, remote: SocketAddr, forward: &str) {
         let plain = config::resolve(forward)
             .and_then(|a| TcpStream::connect_timeout(&a, i.limits.handshake_timeout()));
         match plain {
-            Ok(p) => run(i, &c, s, p, session),
+            Ok(p) => {
+                *lock(&c.plain) = p.try_clone().ok();
+                run(i, &c, s, p, session)
+            }
             Err(e) => c.cut(
                 &i.log,
                 EventKind::Unreachable,
@@ -463,8 +466,8 @@ fn serve_client(
 }
 
 /// Forwards both ways until both directions ended or the connection is cut.
+/// The local socket is already in `c.plain`, so that a cut reaches it.
 fn run(i: &Arc<Inner>, c: &Arc<Conn>, secure: TcpStream, plain: TcpStream, session: Session) {
-    *lock(&c.plain) = plain.try_clone().ok();
     if c.done.load(Ordering::SeqCst) {
         // Cut (revoked, stopping) while the local side was being connected.
         let _ = plain.shutdown(Shutdown::Both);

@@ -209,7 +209,8 @@ impl EventLog {
     }
 }
 
-/// The identity fingerprint used in events.
+/// A short fingerprint, the first 8 bytes of SHA-256 in hex: of identity
+/// keys in events, and of secrets the command line must not print.
 pub fn fingerprint(sec1: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(&sha2::Sha256::digest(sec1)[..8])

@@ -13,7 +13,6 @@ use crate::state::{StateError, StateLock};
 use crate::types::PublicKey;
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -164,15 +163,7 @@ impl TrustStore {
         let io = |e: std::io::Error| TrustError::Io(path.into(), e.to_string());
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| TrustError::Format(path.into(), e.to_string()))?;
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        let tmp = PathBuf::from(tmp);
-        {
-            let mut f = std::fs::File::create(&tmp).map_err(io)?;
-            f.write_all(text.as_bytes()).map_err(io)?;
-            f.sync_all().map_err(io)?;
-        }
-        std::fs::rename(&tmp, path).map_err(io)
+        crate::state::write_atomic(path, text.as_bytes(), None).map_err(io)
     }
 
     /// Changes the store at `path` under its lock.

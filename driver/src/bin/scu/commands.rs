@@ -11,7 +11,6 @@ use scu_driver::types::{DeviceError, Info, PublicKey};
 use scu_model::device::DeviceImage;
 use serde_json::json;
 use sha2::Digest;
-use std::io::Write;
 use std::path::Path;
 
 /// Runs the command line's command.
@@ -280,14 +279,6 @@ fn verify(
 
 /// Writes a file by a rename, so a reader never sees half of it.
 fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = std::path::PathBuf::from(tmp);
-    let w = || -> std::io::Result<()> {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(data)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    };
-    w().with_context(|| format!("cannot write {}", path.display()))
+    scu_driver::state::write_atomic(path, data, None)
+        .with_context(|| format!("cannot write {}", path.display()))
 }

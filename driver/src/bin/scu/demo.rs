@@ -4,11 +4,12 @@
 //! and what each step cost.
 
 use crate::device::{model_device, random_seed};
-use crate::output::{fingerprint, hex, ms, Out};
+use crate::output::{hex, ms, Out};
 use anyhow::{anyhow, bail, Result};
 use p256::ecdsa::signature::hazmat::PrehashVerifier;
 use scu_driver::backend::{model_scu, ModelScu, Shared, SYS_HZ};
 use scu_driver::evidence::{self, Reference};
+use scu_driver::link::events::fingerprint;
 use scu_driver::types::Policy;
 use scu_model::device::{Device, DeviceImage};
 use scu_model::timing::Lanes;

@@ -5,6 +5,7 @@ use crate::output::{hex, Out};
 use crate::{Cli, LinkCmd, TrustCmd};
 use anyhow::{anyhow, bail, Context, Result};
 use scu_driver::evidence::{self, EvidenceFile, Reference};
+use scu_driver::link::events::fingerprint;
 use scu_driver::link::noise::SharedScu;
 use scu_driver::link::trust::{identity_pem, parse_identity, TrustStore};
 use scu_driver::link::{Config, Connector, EventLog, LinkKey};
@@ -145,7 +146,7 @@ fn trust(store: &Path, cmd: &TrustCmd) -> Result<Out> {
             };
             let m = measurement.clone();
             TrustStore::update(store, |s| s.add(name, &key, m))?;
-            let fp = scu_driver::link::events::fingerprint(&key.sec1());
+            let fp = fingerprint(&key.sec1());
             let checked = match &measurement {
                 Some(m) => format!("; evidence verified, measurement {m} pinned"),
                 None => "; no evidence checked".into(),
@@ -159,10 +160,7 @@ fn trust(store: &Path, cmd: &TrustCmd) -> Result<Out> {
             let s = TrustStore::load(store, false)?;
             let mut t = String::new();
             for p in &s.peers {
-                let fp = p
-                    .key()
-                    .map(|k| scu_driver::link::events::fingerprint(&k.sec1()))
-                    .unwrap_or_default();
+                let fp = p.key().map(|k| fingerprint(&k.sec1())).unwrap_or_default();
                 let state = match &p.revoked {
                     Some(r) => format!("REVOKED {r}"),
                     None => "trusted".into(),

@@ -45,13 +45,6 @@ pub fn hex(b: impl AsRef<[u8]>) -> String {
     hex::encode(b)
 }
 
-/// A short fingerprint of a value that must not be printed (first 8 bytes
-/// of its SHA-256).
-pub fn fingerprint(b: &[u8]) -> String {
-    use sha2::Digest;
-    hex::encode(&sha2::Sha256::digest(b)[..8])
-}
-
 /// Cycles as milliseconds at `hz`.
 pub fn ms(cycles: u64, hz: u64) -> f64 {
     cycles as f64 * 1e3 / hz as f64
