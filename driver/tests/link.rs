@@ -4,7 +4,7 @@
 #![cfg(feature = "link")]
 
 use scu_driver::link::connector::Connector;
-use scu_driver::link::simulated::simulated_scu;
+use scu_driver::link::simulated::{simulated_config, simulated_scu};
 use scu_driver::link::trust::TrustStore;
 use scu_driver::link::{Config, EventLog, LinkKey};
 use scu_driver::types::PublicKey;
@@ -41,11 +41,7 @@ fn register(store: &Path, name: &str, who: &Side) {
 }
 
 fn config(store: &Path, section: &str, extra: &str) -> Config {
-    let text = format!(
-        "[trust]\nstore = {:?}\nallow_simulated_rng = true\n{section}\n{extra}",
-        store.display().to_string()
-    );
-    Config::parse(&text).expect("config")
+    simulated_config(store, &format!("{section}\n{extra}")).expect("config")
 }
 
 /// The legacy device: echoes until the client finishes.

@@ -1,6 +1,7 @@
 //! Simulated SCUs for connectors in tests, benchmarks and demos (the
 //! reference model; its RNG is a seeded simulation, not entropy).
 
+use super::config::{Config, ConfigError};
 use super::noise::SharedScu;
 use super::session::LinkKey;
 use crate::backend::{model_scu, Shared};
@@ -10,6 +11,7 @@ use scu_model::device::image::Personalisation;
 use scu_model::device::{Device, DeviceImage};
 use scu_model::protocol::slot;
 use scu_model::timing::Lanes;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 /// A simulated SCU personalised from `seed`, with a new ECDH key in
@@ -35,5 +37,15 @@ pub fn simulated_scu(
         },
         identity,
         dev,
+    ))
+}
+
+/// A configuration for connectors between simulated SCUs: the trust store
+/// at `store`, simulated RNGs accepted, and `sections` (`[[listen]]`,
+/// `[[connect]]`, `[limits]` ... as TOML text).
+pub fn simulated_config(store: &Path, sections: &str) -> Result<Config, ConfigError> {
+    Config::parse(&format!(
+        "[trust]\nstore = {:?}\nallow_simulated_rng = true\n{sections}",
+        store.display().to_string()
     ))
 }

@@ -4,6 +4,7 @@
 
 use anyhow::{anyhow, bail, Context, Result};
 use scu_driver::link::noise::SharedScu;
+use scu_driver::link::simulated::simulated_config;
 use scu_driver::link::trust::TrustStore;
 use scu_driver::link::{Config, Connector, EventLog, LinkKey};
 use scu_driver::types::PublicKey;
@@ -99,10 +100,7 @@ fn wait_event(events: &Arc<Mutex<Vec<Value>>>, name: &str) -> Result<Value> {
 }
 
 fn config(store: &Path, section: String) -> Result<Config> {
-    Ok(Config::parse(&format!(
-        "[trust]\nstore = {:?}\nallow_simulated_rng = true\n{section}",
-        store.display().to_string()
-    ))?)
+    Ok(simulated_config(store, &section)?)
 }
 
 /// Runs the step in `dir` (the trust stores live there).

@@ -7,9 +7,8 @@
 use crate::output::{ms, Out};
 use anyhow::{anyhow, Context, Result};
 use scu_driver::backend::{Shared, SYS_HZ};
-use scu_driver::link::config::Config;
 use scu_driver::link::session::{establish, Acceptance, LinkKey};
-use scu_driver::link::simulated::simulated_scu;
+use scu_driver::link::simulated::{simulated_config, simulated_scu};
 use scu_driver::link::trust::{TrustStore, TrustWatch};
 use scu_driver::link::{Connector, EventLog};
 use scu_model::device::Device;
@@ -106,13 +105,7 @@ fn throughput(p: &Pair, megabytes: u32) -> Result<f64> {
             }
         }
     });
-    let cfg = |store: &Path, section: String| {
-        Config::parse(&format!(
-            "[trust]\nstore = {:?}\nallow_simulated_rng = true\n{section}",
-            store.display().to_string()
-        ))
-        .map_err(|e| anyhow!("{e}"))
-    };
+    let cfg = |store: &Path, section: String| simulated_config(store, &section);
     let device = Connector::start(
         &cfg(
             &p.b_store,
