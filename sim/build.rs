@@ -32,7 +32,7 @@ fn verilator_root() -> PathBuf {
 
 /// The C shim for one build: the pins of `top` as plain structs.
 fn shim(prefix: &str, lanes: u32) -> String {
-    let row_words = lanes.max(2) as usize;
+    let row_words = lanes as usize;
     let row_bits = 16 * row_words;
     // Ports up to 32 bits are integers; wider ones are arrays of 32-bit words.
     let (set_wdata, get_rdata) = if row_bits <= 32 {

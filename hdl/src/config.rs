@@ -4,8 +4,8 @@
 
 use crate::engine::Engine;
 
-/// L = 1, the "tiny" build: rows of 2 words, 8 rows an element.
-pub type EngineL1 = Engine<1, 16, 40, 2, 32, 36, 8>;
+/// L = 1, the "tiny" build: rows of 1 word, 16 rows an element.
+pub type EngineL1 = Engine<1, 16, 40, 1, 16, 20, 9>;
 /// L = 2: rows of 2 words.
 pub type EngineL2 = Engine<2, 32, 56, 2, 32, 36, 8>;
 /// L = 4: rows of 4 words.

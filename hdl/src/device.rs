@@ -142,7 +142,6 @@ pub struct Device<
     eq: DFF<Bit>,
     carry: DFF<Bit>,
     staging: DFF<Bits<256>>,
-    sha_rd: DFF<Bits<8>>,
     t_valid: DFF<Bit>,
     t_pc: DFF<Bits<8>>,
 
@@ -169,7 +168,6 @@ pub struct Device<
     do_write: Signal<Local, Bit>,
     stall: Signal<Local, Bit>,
     last: Signal<Local, Bit>,
-    sha_off: Signal<Local, Bits<9>>,
     q_reg: Signal<Local, Bits<5>>,
     p_reg: Signal<Local, Bits<5>>,
     row_sel: Signal<Local, Bits<4>>,
@@ -352,7 +350,6 @@ impl<
             eq: Default::default(),
             carry: Default::default(),
             staging: Default::default(),
-            sha_rd: Default::default(),
             t_valid: Default::default(),
             t_pc: Default::default(),
             ir: Default::default(),
@@ -376,7 +373,6 @@ impl<
             do_write: Default::default(),
             stall: Default::default(),
             last: Default::default(),
-            sha_off: Default::default(),
             q_reg: Default::default(),
             p_reg: Default::default(),
             row_sel: Default::default(),
@@ -490,7 +486,6 @@ impl<
             eq,
             carry,
             staging,
-            sha_rd,
             t_valid,
             t_pc
         );
@@ -564,7 +559,7 @@ impl<
             self.q_data.next = self.konst.data.val();
         }
         if self.ssp.val() == self.c_sp_sha.val() {
-            self.q_data.next = self.sha_rd.q.val();
+            self.q_data.next = self.sha.rd_data.val();
         }
         if self.ssp.val() == self.c_sp_eng.val() {
             self.q_data.next = self.staging.q.val().get_bits::<8>(248);
@@ -584,18 +579,14 @@ impl<
             self.p_data.next = self.konst.data.val();
         }
         if self.dsp.val() == self.c_sp_sha.val() {
-            self.p_data.next = self.sha_rd.q.val();
+            self.p_data.next = self.sha.rd_data.val();
         }
-        // The SHA digest as a byte memory (registered like the RAMs).
-        self.sha_off.next = (bits::<9>(31) - bit_cast::<9, 11>(self.q_rd.val() & 31)) << 3;
+        // The SHA digest is a byte memory like the RAMs (read one cycle after
+        // its address).
+        self.sha.rd_addr.next = self.q_rd.val().get_bits::<5>(0);
         if (self.opc.val() == self.c_op[18].val()) && (self.dsp.val() == self.c_sp_sha.val()) {
-            self.sha_off.next = (bits::<9>(31) - bit_cast::<9, 11>(self.p_rd.val() & 31)) << 3;
+            self.sha.rd_addr.next = self.p_rd.val().get_bits::<5>(0);
         }
-        self.sha_rd.d.next = self
-            .sha
-            .digest
-            .val()
-            .get_bits::<8>(self.sha_off.val().index());
         // Engine error -> status (scu_model::device::engine_status).
         self.err_status.next = self.s_engine_fault.val();
         if (self.eng_err.q.val() & self.c_err_scalar.val()) != 0 {

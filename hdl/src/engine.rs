@@ -115,7 +115,7 @@ fn log2(x: usize) -> u64 {
 
 /// The engine for L lanes. The other parameters are derived widths (Rust's
 /// const generics cannot compute them): CH = 16L chunk bits, SW >= 16L + 24
-/// sum bits, W = max(L, 2) row words, RB = 16W row bits, RSW = RB + 4, AW =
+/// sum bits, W = L row words, RB = 16W row bits, RSW = RB + 4, AW =
 /// 5 + log2(16 / W) address bits. Use the aliases in [`crate::config`].
 #[derive(LogicBlock)]
 pub struct Engine<
@@ -324,7 +324,7 @@ impl<
         assert!(matches!(L, 1 | 2 | 4 | 8), "lanes");
         assert_eq!(CH, 16 * L);
         assert!(SW >= 16 * L + 24);
-        assert_eq!(W, L.max(2));
+        assert_eq!(W, L);
         assert_eq!(RB, 16 * W);
         assert_eq!(RSW, RB + 4);
         let rows = 16 / W;

@@ -2,7 +2,8 @@
 //! (one copy per read port, iCE40/ECP5 block RAMs have one read port each)
 //! and written together. Constant registers start with the values of
 //! `scu_model::isa::CONSTANTS`; the write-enable logic that protects them
-//! lives in the engine.
+//! lives in the engine. The same two-read memory, empty, holds SHA-256's
+//! message schedule ([`RegFile::with_rows`]).
 
 use rust_hdl::prelude::*;
 use scu_model::isa::{initial_registers, REGS};
@@ -58,6 +59,11 @@ pub fn initial_rows<const RB: usize, const AW: usize>() -> BTreeMap<Bits<AW>, Bi
 impl<const RB: usize, const AW: usize> RegFile<RB, AW> {
     /// A register file holding the constants.
     pub fn new() -> Self {
+        Self::with_rows(initial_rows::<RB, AW>())
+    }
+
+    /// A two-read memory starting with `rows` (the rest zero).
+    pub fn with_rows(rows: BTreeMap<Bits<AW>, Bits<RB>>) -> Self {
         Self {
             clock: Default::default(),
             raddr_a: Default::default(),
@@ -67,8 +73,8 @@ impl<const RB: usize, const AW: usize> RegFile<RB, AW> {
             waddr: Default::default(),
             wdata: Default::default(),
             we: Default::default(),
-            copy_a: RAM::new(initial_rows::<RB, AW>()),
-            copy_b: RAM::new(initial_rows::<RB, AW>()),
+            copy_a: RAM::new(rows.clone()),
+            copy_b: RAM::new(rows),
         }
     }
 }

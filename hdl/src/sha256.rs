@@ -1,9 +1,24 @@
 //! SHA-256 (FIPS 180-4) for the device: one message byte a cycle (gathered
-//! into words), one round a cycle. A completed 64-byte block is compressed in 65 cycles
-//! (64 rounds, then H += a..h) while `busy` holds off further bytes;
-//! `finish` appends the padding itself. The digest is H, big-endian words.
+//! into words), one round a cycle. A completed 64-byte block is compressed in
+//! [`SHA_COMPRESS_CYCLES`] cycles while `busy` holds off further bytes: 64
+//! rounds, then H += a..h one word a cycle (8 cycles) through one adder,
+//! a..h rotating and taking the sums, so that they end equal to the new H,
+//! ready for the next block without a 256-bit load. `finish` appends the
+//! padding itself. The digest is H, big-endian words, read a byte at a time.
+//! H and a..h start as the IV at power-on (an `init` in the first cycle) and
+//! at `init`.
+//!
+//! Area, not speed, is what this core is built for (on the UP5K, logic cells
+//! are the scarce resource, block RAMs are not): one adder for the state
+//! update instead of eight, no H-to-a..h multiplexer, a..h registers that only
+//! shift, load a constant or hold, and H, K and the message schedule in block
+//! RAM. One memory holds K (words 0..63), H (64..71) and the IV (72..79):
+//! after `init`, H reads from the IV's words until the first compression
+//! writes H, so `init` takes one cycle.
 
+use crate::regfile::RegFile;
 use rust_hdl::prelude::*;
+pub use scu_model::device::isa::SHA_COMPRESS_CYCLES;
 
 const K: [u64; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -19,6 +34,10 @@ const K: [u64; 64] = [
 const IV: [u64; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
+
+/// Where H and the IV sit in the core's memory (after K).
+const H_AT: usize = 64;
+const IV_AT: usize = 72;
 
 /// The SHA-256 unit.
 #[derive(LogicBlock)]
@@ -39,12 +58,23 @@ pub struct Sha256 {
     pub ends: Signal<Out, Bit>,
     /// The next byte taken completes a block.
     pub fills: Signal<Out, Bit>,
-    /// H: the digest after `finish`, word 0 in the top bits.
-    pub digest: Signal<Out, Bits<256>>,
-    kdata: SyncROM<Bits<32>, 6>,
-    h: [DFFWithInit<Bits<32>>; 8],
+    /// Digest byte to read (0..32, big-endian words of H); only while idle.
+    pub rd_addr: Signal<In, Bits<5>>,
+    /// The digest byte at the previous cycle's `rd_addr` (H is the digest
+    /// after `finish`).
+    pub rd_data: Signal<Out, Bits<8>>,
+    mem: RAM<Bits<32>, 7>,
+    fresh: DFF<Bit>,
+    rd_byte: DFF<Bits<2>>,
+    hbase: Signal<Local, Bits<7>>,
     v: [DFF<Bits<32>>; 8],
-    w: DFF<Bits<512>>,
+    ready: DFF<Bit>,
+    start: Signal<Local, Bit>,
+    fsum: Signal<Local, Bits<32>>,
+    sched: RegFile<32, 4>,
+    w0: DFF<Bits<32>>,
+    wp1: DFF<Bits<32>>,
+    wp2: DFF<Bits<32>>,
     stage: DFF<Bits<24>>,
     word: Signal<Local, Bits<32>>,
     round: DFF<Bits<7>>,
@@ -66,7 +96,6 @@ pub struct Sha256 {
     maj: Signal<Local, Bits<32>>,
     t1: Signal<Local, Bits<32>>,
     t2: Signal<Local, Bits<32>>,
-    w0: Signal<Local, Bits<32>>,
     w1: Signal<Local, Bits<32>>,
     w9: Signal<Local, Bits<32>>,
     w14: Signal<Local, Bits<32>>,
@@ -74,14 +103,23 @@ pub struct Sha256 {
     sg1: Signal<Local, Bits<32>>,
     wnew: Signal<Local, Bits<32>>,
     iv: [Constant<Bits<32>>; 8],
+    last_round: Constant<Bits<7>>,
+    c_h_at: Constant<Bits<7>>,
+    c_iv_at: Constant<Bits<7>>,
+    c_h_end: Constant<Bits<8>>,
 }
+
+// 64 rounds, then the 8 cycles of H += a..h.
+const _: () = assert!(SHA_COMPRESS_CYCLES == 64 + 8);
 
 impl Default for Sha256 {
     fn default() -> Self {
-        let rom: std::collections::BTreeMap<Bits<6>, Bits<32>> = K
+        let words = K
             .iter()
             .enumerate()
-            .map(|(i, k)| ((i as u64).into(), (*k).into()))
+            .chain(IV.iter().enumerate().map(|(i, v)| (IV_AT + i, v)));
+        let contents: std::collections::BTreeMap<Bits<7>, Bits<32>> = words
+            .map(|(i, w)| ((i as u64).into(), (*w).into()))
             .collect();
         Self {
             clock: Default::default(),
@@ -92,11 +130,20 @@ impl Default for Sha256 {
             busy: Default::default(),
             ends: Default::default(),
             fills: Default::default(),
-            digest: Default::default(),
-            kdata: SyncROM::new(rom),
-            h: array_init::array_init(|i| DFFWithInit::new(IV[i].into())),
+            rd_addr: Default::default(),
+            rd_data: Default::default(),
+            mem: RAM::new(contents),
+            fresh: Default::default(),
+            rd_byte: Default::default(),
+            hbase: Default::default(),
             v: array_init::array_init(|_| Default::default()),
-            w: Default::default(),
+            ready: Default::default(),
+            start: Default::default(),
+            fsum: Default::default(),
+            sched: RegFile::with_rows(Default::default()),
+            w0: Default::default(),
+            wp1: Default::default(),
+            wp2: Default::default(),
             stage: Default::default(),
             word: Default::default(),
             round: Default::default(),
@@ -118,7 +165,6 @@ impl Default for Sha256 {
             maj: Default::default(),
             t1: Default::default(),
             t2: Default::default(),
-            w0: Default::default(),
             w1: Default::default(),
             w9: Default::default(),
             w14: Default::default(),
@@ -126,6 +172,11 @@ impl Default for Sha256 {
             sg1: Default::default(),
             wnew: Default::default(),
             iv: array_init::array_init(|i| Constant::new(IV[i].into())),
+            last_round: Constant::new((SHA_COMPRESS_CYCLES - 1).into()),
+            c_h_at: Constant::new((H_AT as u64).into()),
+            c_iv_at: Constant::new((IV_AT as u64).into()),
+            // Round 64 + k writes H's word 7 - k.
+            c_h_end: Constant::new((H_AT as u64 + 7 + 64).into()),
         }
     }
 }
@@ -136,7 +187,9 @@ impl Logic for Sha256 {
         dff_setup!(
             self,
             clock,
-            w,
+            w0,
+            wp1,
+            wp2,
             stage,
             round,
             compressing,
@@ -144,19 +197,24 @@ impl Logic for Sha256 {
             pad_idx,
             pad_len,
             count,
-            fill
+            fill,
+            ready,
+            fresh,
+            rd_byte
         );
         for i in 0..8 {
-            self.h[i].clock.next = self.clock.val();
-            self.h[i].d.next = self.h[i].q.val();
             self.v[i].clock.next = self.clock.val();
             self.v[i].d.next = self.v[i].q.val();
         }
-        self.kdata.clock.next = self.clock.val();
-        // K of the round in the next cycle.
-        self.kdata.address.next = 0.into();
-        if self.compressing.q.val() {
-            self.kdata.address.next = bit_cast::<6, 7>(self.round.q.val() + 1);
+        self.mem.read_clock.next = self.clock.val();
+        self.mem.write_clock.next = self.clock.val();
+        self.mem.write_enable.next = false;
+        self.mem.write_address.next =
+            bit_cast::<7, 8>(self.c_h_end.val() - bit_cast::<8, 7>(self.round.q.val()));
+        // H, or the IV's words until the first compression writes H.
+        self.hbase.next = self.c_h_at.val();
+        if self.fresh.q.val() {
+            self.hbase.next = self.c_iv_at.val();
         }
 
         // Round logic (a..h = v[0..8]).
@@ -171,15 +229,17 @@ impl Logic for Sha256 {
         self.maj.next = (self.v[0].q.val() & self.v[1].q.val())
             ^ (self.v[0].q.val() & self.v[2].q.val())
             ^ (self.v[1].q.val() & self.v[2].q.val());
-        self.w0.next = self.w.q.val().get_bits::<32>(480);
-        self.w1.next = self.w.q.val().get_bits::<32>(448);
-        self.w9.next = self.w.q.val().get_bits::<32>(192);
-        self.w14.next = self.w.q.val().get_bits::<32>(32);
+        // The message schedule in round t: W[t] (w0), W[t+1] and W[t+9]
+        // (read from the schedule memory in the previous cycle), W[t+14] (the
+        // word written two rounds ago); the round writes W[t+16] over W[t].
+        self.w1.next = self.sched.rdata_a.val();
+        self.w9.next = self.sched.rdata_b.val();
+        self.w14.next = self.wp2.q.val();
         self.t1.next = self.v[7].q.val()
             + self.s1.val()
             + self.ch.val()
-            + self.kdata.data.val()
-            + self.w0.val();
+            + self.mem.read_data.val()
+            + self.w0.q.val();
         self.t2.next = self.s0.val() + self.maj.val();
         self.sg0.next = ((self.w1.val() >> 7) | (self.w1.val() << 25))
             ^ ((self.w1.val() >> 18) | (self.w1.val() << 14))
@@ -187,7 +247,7 @@ impl Logic for Sha256 {
         self.sg1.next = ((self.w14.val() >> 17) | (self.w14.val() << 15))
             ^ ((self.w14.val() >> 19) | (self.w14.val() << 13))
             ^ (self.w14.val() >> 10);
-        self.wnew.next = self.sg1.val() + self.w9.val() + self.sg0.val() + self.w0.val();
+        self.wnew.next = self.sg1.val() + self.w9.val() + self.sg0.val() + self.w0.q.val();
 
         // The byte taken this cycle: a message byte or a padding byte.
         self.bitlen.next = bit_cast::<64, 16>(self.count.q.val()) << 3;
@@ -219,15 +279,30 @@ impl Logic for Sha256 {
             self.pad_idx.d.next = 1.into();
             self.pad_len.d.next = bit_cast::<7, 6>(self.pad6.val()) + 9;
         }
-        // Bytes gather in `stage`; a whole word shifts into `w`, so that
-        // `w` only ever shifts by a word (a shift register with an enable,
-        // no per-bit multiplexer).
+        // Bytes gather in `stage`; a whole word goes into the schedule
+        // memory (W[0] also into w0, the last two into wp1/wp2).
         self.word.next =
             (bit_cast::<32, 24>(self.stage.q.val()) << 8) | bit_cast::<32, 8>(self.inbyte.val());
+        self.sched.clock.next = self.clock.val();
+        self.sched.we.next = false;
+        self.sched.waddr.next = self.fill.q.val().get_bits::<4>(2);
+        self.sched.wdata.next = self.word.val();
+        // Reads for round 0 (issued while the block fills), then round t + 1.
+        self.sched.raddr_a.next = 1.into();
+        self.sched.raddr_b.next = 9.into();
+        if self.compressing.q.val() {
+            self.sched.raddr_a.next = self.round.q.val().get_bits::<4>(0) + 2;
+            self.sched.raddr_b.next = self.round.q.val().get_bits::<4>(0) + 10;
+        }
         if self.take.val() {
             self.stage.d.next = bit_cast::<24, 32>(self.word.val());
             if self.fill.q.val().get_bits::<2>(0) == 3 {
-                self.w.d.next = (self.w.q.val() << 32) | bit_cast::<512, 32>(self.word.val());
+                self.sched.we.next = true;
+                self.wp2.d.next = self.wp1.q.val();
+                self.wp1.d.next = self.word.val();
+                if self.fill.q.val().get_bits::<4>(2) == 0 {
+                    self.w0.d.next = self.word.val();
+                }
             }
             self.fill.d.next = self.fill.q.val() + 1;
             if !self.padding.q.val() && !self.finish.val() {
@@ -242,51 +317,74 @@ impl Logic for Sha256 {
             }
         }
         if self.block_full.val() {
+            // a..h already hold H (see the module comment).
             self.compressing.d.next = true;
             self.round.d.next = 0.into();
-            for i in 0..8 {
-                self.v[i].d.next = self.h[i].q.val();
-            }
+        }
+        // Word 7 - k of H (read in the previous cycle) + a..h's word 7 - k.
+        self.fsum.next = self.mem.read_data.val() + self.v[7].q.val();
+        self.mem.write_data.next = self.fsum.val();
+        // The memory's read: in round t, K[t + 1]; from round 63, H's words
+        // 7, 6, .., 0 for the state update; idle, the digest word asked for
+        // (and K[0] while a byte is taken, for a block it may complete).
+        self.mem.read_address.next =
+            self.hbase.val() + bit_cast::<7, 3>(self.rd_addr.val().get_bits::<3>(2));
+        if self.take.val() {
+            self.mem.read_address.next = 0.into();
         }
         if self.compressing.q.val() {
-            self.round.d.next = self.round.q.val() + 1;
-            if self.round.q.val() < 64 {
-                self.v[7].d.next = self.v[6].q.val();
-                self.v[6].d.next = self.v[5].q.val();
-                self.v[5].d.next = self.v[4].q.val();
-                self.v[4].d.next = self.v[3].q.val() + self.t1.val();
-                self.v[3].d.next = self.v[2].q.val();
-                self.v[2].d.next = self.v[1].q.val();
-                self.v[1].d.next = self.v[0].q.val();
-                self.v[0].d.next = self.t1.val() + self.t2.val();
-                self.w.d.next = (self.w.q.val() << 32) | bit_cast::<512, 32>(self.wnew.val());
-            } else {
-                for i in 0..8 {
-                    self.h[i].d.next = self.h[i].q.val() + self.v[i].q.val();
-                }
-                self.compressing.d.next = false;
+            self.mem.read_address.next = self.round.q.val() + 1;
+            if self.round.q.val() >= 63 {
+                self.mem.read_address.next = self.hbase.val() + 70 - self.round.q.val();
             }
         }
-        if self.init.val() {
-            for i in 0..8 {
-                self.h[i].d.next = self.iv[i].val();
+        self.rd_byte.d.next = self.rd_addr.val().get_bits::<2>(0);
+        self.rd_data.next =
+            self.mem.read_data.val().get_bits::<8>(
+                (bits::<5>(24) - (bit_cast::<5, 2>(self.rd_byte.q.val()) << 3)).index(),
+            );
+        if self.compressing.q.val() {
+            self.round.d.next = self.round.q.val() + 1;
+            for i in 1..8 {
+                self.v[i].d.next = self.v[i - 1].q.val();
             }
+            if self.round.q.val() < 64 {
+                self.v[4].d.next = self.v[3].q.val() + self.t1.val();
+                self.v[0].d.next = self.t1.val() + self.t2.val();
+                self.sched.we.next = true;
+                self.sched.waddr.next = self.round.q.val().get_bits::<4>(0);
+                self.sched.wdata.next = self.wnew.val();
+                self.wp2.d.next = self.wp1.q.val();
+                self.wp1.d.next = self.wnew.val();
+                self.w0.d.next = self.w1.val();
+            } else {
+                // H += a..h, a word a cycle: H and a..h rotate together and
+                // both take the sum, so both hold the new H after 8 cycles.
+                self.v[0].d.next = self.fsum.val();
+                self.mem.write_enable.next = true;
+                if self.round.q.val() == self.last_round.val() {
+                    self.compressing.d.next = false;
+                    self.fresh.d.next = false;
+                }
+            }
+        }
+        // Power-on counts as an init, so that H starts as the IV.
+        self.ready.d.next = true;
+        self.start.next = self.init.val() || !self.ready.q.val();
+        if self.start.val() {
+            for i in 0..8 {
+                self.v[i].d.next = self.iv[i].val();
+            }
+            self.fresh.d.next = true;
             self.count.d.next = 0.into();
             self.fill.d.next = 0.into();
             self.padding.d.next = false;
             self.compressing.d.next = false;
         }
         self.busy.next = self.compressing.q.val() || self.padding.q.val();
-        self.ends.next =
-            self.compressing.q.val() && (self.round.q.val() == 64) && !self.padding.q.val();
+        self.ends.next = self.compressing.q.val()
+            && (self.round.q.val() == self.last_round.val())
+            && !self.padding.q.val();
         self.fills.next = self.fill.q.val() == 63;
-        self.digest.next = (bit_cast::<256, 32>(self.h[0].q.val()) << 224)
-            | (bit_cast::<256, 32>(self.h[1].q.val()) << 192)
-            | (bit_cast::<256, 32>(self.h[2].q.val()) << 160)
-            | (bit_cast::<256, 32>(self.h[3].q.val()) << 128)
-            | (bit_cast::<256, 32>(self.h[4].q.val()) << 96)
-            | (bit_cast::<256, 32>(self.h[5].q.val()) << 64)
-            | (bit_cast::<256, 32>(self.h[6].q.val()) << 32)
-            | bit_cast::<256, 32>(self.h[7].q.val());
     }
 }

@@ -29,7 +29,7 @@ fn gen<B: Block>(mut uut: B) -> String {
 /// `top`.
 pub fn scu_board_verilog(image: &DeviceImage) -> String {
     match image.lanes.get() {
-        1 => gen(ScuBoard::<1, 16, 40, 2, 32, 36, 8>::new(image)),
+        1 => gen(ScuBoard::<1, 16, 40, 1, 16, 20, 9>::new(image)),
         2 => gen(ScuBoard::<2, 32, 56, 2, 32, 36, 8>::new(image)),
         4 => gen(ScuBoard::<4, 64, 88, 4, 64, 68, 7>::new(image)),
         _ => gen(ScuBoard::<8, 128, 152, 8, 128, 132, 6>::new(image)),
@@ -40,7 +40,7 @@ pub fn scu_board_verilog(image: &DeviceImage) -> String {
 /// `image`; the top module is `top`.
 pub fn scu_verilog(image: &DeviceImage) -> String {
     match image.lanes.get() {
-        1 => gen(ScuSim::<1, 16, 40, 2, 32, 36, 8>::new(image)),
+        1 => gen(ScuSim::<1, 16, 40, 1, 16, 20, 9>::new(image)),
         2 => gen(ScuSim::<2, 32, 56, 2, 32, 36, 8>::new(image)),
         4 => gen(ScuSim::<4, 64, 88, 4, 64, 68, 7>::new(image)),
         _ => gen(ScuSim::<8, 128, 152, 8, 128, 132, 6>::new(image)),

@@ -11,7 +11,7 @@ use scu_model::field::Modulus;
 use scu_model::isa::{err, reg, Action, Cond, FlagMode, Instr, Reg, TestRhs};
 use scu_model::U256;
 
-type L1 = HdlSim<1, 16, 40, 2, 32, 36, 8>;
+type L1 = HdlSim<1, 16, 40, 1, 16, 20, 9>;
 type L2 = HdlSim<2, 32, 56, 2, 32, 36, 8>;
 type L4 = HdlSim<4, 64, 88, 4, 64, 68, 7>;
 type L8 = HdlSim<8, 128, 152, 8, 128, 132, 6>;
@@ -30,7 +30,7 @@ fn lockstep<B: EngineBackend>(
 }
 
 fn new_l1(rom: &[u32]) -> L1 {
-    HdlPins::<1, 16, 40, 2, 32, 36, 8>::build(rom).expect("builds")
+    HdlPins::<1, 16, 40, 1, 16, 20, 9>::build(rom).expect("builds")
 }
 fn new_l2(rom: &[u32]) -> L2 {
     HdlPins::<2, 32, 56, 2, 32, 36, 8>::build(rom).expect("builds")

@@ -41,7 +41,7 @@ fn ecdh_l1_in_lockstep() {
         y: U256::from_be_hex("07775510db8ed040293d9ac69f7430dbba7dade63ce982299e04b79d227873d1"),
     };
     let d = U256::from_be_hex("0f56db78ca460b055c500064824bed999a25aaf48ebb519ac201537b85479813");
-    let mut sim = HdlPins::<1, 16, 40, 2, 32, 36, 8>::build(fw.rom()).expect("builds");
+    let mut sim = HdlPins::<1, 16, 40, 1, 16, 20, 9>::build(fw.rom()).expect("builds");
     let r = run_lockstep(
         &mut sim,
         fw.rom(),

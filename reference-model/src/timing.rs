@@ -3,7 +3,9 @@
 //! The datapath (see `hdl/README.md` for the block diagram):
 //!
 //! * the register file is two copies of one RAM (two read ports, one write
-//!   port), W = max(L, 2) words wide, so an element is R = 16 / W rows;
+//!   port), W = L words wide, so an element is R = 16 / W rows (a row is
+//!   what a lane pass consumes a cycle, so the operand buffers only ever
+//!   shift by one distance: the smallest engine);
 //! * the multiplier has L 16x16-bit lanes and works through an operand in
 //!   C = 16 / L chunks ("a pass");
 //! * every instruction starts with one fetch cycle; register reads have one
@@ -67,13 +69,9 @@ impl Lanes {
         self.0 as u32
     }
 
-    /// Words per register-file row, W = max(L, 2).
+    /// Words per register-file row, W = L.
     pub const fn row_words(self) -> u32 {
-        if self.0 < 2 {
-            2
-        } else {
-            self.0 as u32
-        }
+        self.0 as u32
     }
 
     /// Rows per element, R = 16 / W.
@@ -127,7 +125,7 @@ mod tests {
                 Lanes::TINY.rows(),
                 Lanes::TINY.chunks()
             ),
-            (2, 8, 16)
+            (1, 16, 16)
         );
         assert_eq!(
             (
@@ -148,8 +146,8 @@ mod tests {
             b: Reg(2),
             m,
         };
-        assert_eq!(cycles(&m(Modulus::P), Lanes::TINY), 282);
+        assert_eq!(cycles(&m(Modulus::P), Lanes::TINY), 290);
         assert_eq!(cycles(&m(Modulus::P), Lanes::FAST), 38);
-        assert_eq!(cycles(&m(Modulus::N), Lanes::TINY), 554);
+        assert_eq!(cycles(&m(Modulus::N), Lanes::TINY), 562);
     }
 }

@@ -21,7 +21,7 @@
 //! | others | 2 |
 //!
 //! R is the engine's rows per element (8 at L = 1, 2 at L = 8). A byte
-//! into SHA that completes a block makes the core compress (65 cycles)
+//! into SHA that completes a block makes the core compress (`SHA_COMPRESS_CYCLES`)
 //! before the next byte; when it is the instruction's last byte, the
 //! instruction ends with the compression.
 

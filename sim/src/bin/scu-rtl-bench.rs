@@ -114,7 +114,7 @@ fn run(skip_rust_hdl: bool) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let (c, s) = time_run(&mut e, w)?;
         println!("| L=8 | {c} | {:.1} k cycles/s |", c as f64 / s / 1e3);
-        let mut e = HdlPins::<1, 16, 40, 2, 32, 36, 8>::build(firmware().rom())
+        let mut e = HdlPins::<1, 16, 40, 1, 16, 20, 9>::build(firmware().rom())
             .map_err(|e| e.to_string())?;
         let (c, s) = time_run(&mut e, w)?;
         println!("| L=1 | {c} | {:.1} k cycles/s |", c as f64 / s / 1e3);
