@@ -178,7 +178,12 @@ def main():
     for tool in fam["tools"] + ["cargo"]:
         if shutil.which(tool) is None:
             fail(f"{tool} is missing; ./scripts/install-tools.sh installs it (with SCU_FPGA_ECP5=1 for ECP5)")
-    freq = a.freq or board.get("clock_mhz", 40.0)
+    promise = board.get("clock_mhz", 40.0)
+    if isinstance(promise, dict):
+        promise = promise.get(str(a.lanes))
+        if promise is None:
+            fail(f"{os.path.relpath(board_file, ROOT)} promises no clock for L={a.lanes}")
+    freq = a.freq or promise
 
     out = a.out or os.path.join(ROOT, "target", "fpga", f"{a.board}-L{a.lanes}")
     os.makedirs(out, exist_ok=True)

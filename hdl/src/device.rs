@@ -40,10 +40,6 @@ pub enum DPhase {
     Act,
     /// Byte loop of MOVE and CMP.
     Stream,
-    /// Reading an engine register's rows into the staging register.
-    EngRead,
-    /// Writing the staging register's rows into an engine register.
-    EngWrite,
     /// Collecting raw random bits.
     Raw,
     /// Waiting for the SHA core's last compression.
@@ -141,7 +137,8 @@ pub struct Device<
     status_reg: DFF<Bits<8>>,
     eq: DFF<Bit>,
     carry: DFF<Bit>,
-    staging: DFF<Bits<256>>,
+    rowbuf: DFF<Bits<RB>>,
+    eng_off: DFF<Bits<9>>,
     t_valid: DFF<Bit>,
     t_pc: DFF<Bits<8>>,
 
@@ -170,7 +167,9 @@ pub struct Device<
     last: Signal<Local, Bit>,
     q_reg: Signal<Local, Bits<5>>,
     p_reg: Signal<Local, Bits<5>>,
-    row_sel: Signal<Local, Bits<4>>,
+    row_rd: Signal<Local, Bits<4>>,
+    row_wr: Signal<Local, Bits<4>>,
+    row_in: Signal<Local, Bits<RB>>,
     inc_addr: Signal<Local, Bits<11>>,
     inc_sum: Signal<Local, Bits<8>>,
     retire: Signal<Local, Bit>,
@@ -210,8 +209,9 @@ pub struct Device<
     c_flag_rng_failed: Constant<Bits<8>>,
     c_log2r: Constant<Bits<4>>,
     c_last_row: Constant<Bits<4>>,
-    c_rb: Constant<Bits<9>>,
-    c_top_rb: Constant<Bits<9>>,
+    c_log2_row_bytes: Constant<Bits<4>>,
+    c_row_byte_mask: Constant<Bits<9>>,
+    c_last_byte_off: Constant<Bits<9>>,
     c_err_illegal: Constant<Bits<8>>,
     c_err_point: Constant<Bits<8>>,
     c_err_scalar: Constant<Bits<8>>,
@@ -349,7 +349,8 @@ impl<
             status_reg: Default::default(),
             eq: Default::default(),
             carry: Default::default(),
-            staging: Default::default(),
+            rowbuf: Default::default(),
+            eng_off: Default::default(),
             t_valid: Default::default(),
             t_pc: Default::default(),
             ir: Default::default(),
@@ -375,7 +376,9 @@ impl<
             last: Default::default(),
             q_reg: Default::default(),
             p_reg: Default::default(),
-            row_sel: Default::default(),
+            row_rd: Default::default(),
+            row_wr: Default::default(),
+            row_in: Default::default(),
             inc_addr: Default::default(),
             inc_sum: Default::default(),
             retire: Default::default(),
@@ -414,8 +417,9 @@ impl<
             c_flag_rng_failed: k(info::FLAG_RNG_FAILED as u64),
             c_log2r: k(log2(rows)),
             c_last_row: k((rows - 1) as u64),
-            c_rb: k(RB as u64),
-            c_top_rb: k((256 - RB) as u64),
+            c_log2_row_bytes: k(log2(RB / 8)),
+            c_row_byte_mask: k((RB / 8 - 1) as u64),
+            c_last_byte_off: k((RB - 8) as u64),
             c_err_illegal: k(1 << err::ILLEGAL),
             c_err_point: k(1 << err::POINT),
             c_err_scalar: k(1 << err::SCALAR),
@@ -485,7 +489,8 @@ impl<
             status_reg,
             eq,
             carry,
-            staging,
+            rowbuf,
+            eng_off,
             t_valid,
             t_pc
         );
@@ -562,7 +567,11 @@ impl<
             self.q_data.next = self.sha.rd_data.val();
         }
         if self.ssp.val() == self.c_sp_eng.val() {
-            self.q_data.next = self.staging.q.val().get_bits::<8>(248);
+            self.q_data.next = self
+                .engine
+                .host_rdata
+                .val()
+                .get_bits::<8>(self.eng_off.q.val().index());
         }
         if self.ssp.val() == self.c_sp_raw.val() {
             self.q_data.next =
@@ -623,9 +632,20 @@ impl<
         self.engine.start.next = false;
         self.engine.entry.next = self.target.val();
         self.engine.host_we.next = false;
+        // An engine register as a byte memory: byte i (big-endian) is byte
+        // i mod RB/8 (from the top) of row R - 1 - i / (RB/8). Reads at
+        // i_rd like the RAMs; a write collects a row's bytes in `rowbuf` and
+        // writes the row with its last byte.
+        self.row_rd.next = self.c_last_row.val()
+            - bit_cast::<4, 9>(self.i_rd.val() >> self.c_log2_row_bytes.val());
+        self.row_wr.next =
+            self.c_last_row.val() - bit_cast::<4, 9>(self.i.q.val() >> self.c_log2_row_bytes.val());
+        self.eng_off.d.next =
+            self.c_last_byte_off.val() - ((self.i_rd.val() & self.c_row_byte_mask.val()) << 3);
+        self.row_in.next = (self.rowbuf.q.val() << 8) | bit_cast::<RB, 8>(self.q_data.val());
         self.engine.host_addr.next = (bit_cast::<AW, 5>(self.q_reg.val()) << self.c_log2r.val())
-            | bit_cast::<AW, 4>(self.r.q.val());
-        self.engine.host_wdata.next = self.staging.q.val().get_bits::<RB>(0);
+            | bit_cast::<AW, 4>(self.row_rd.val());
+        self.engine.host_wdata.next = self.row_in.val();
         self.engine.rst.next = false;
         self.retire.next = false;
         self.finish.next = false;
@@ -633,7 +653,6 @@ impl<
         self.fin_len.next = 0.into();
         self.next_pc.next = self.pc.q.val() + 1;
         self.do_write.next = false;
-        self.row_sel.next = 0.into();
         self.inc_addr.next = self.dadr.val() + 3 - bit_cast::<11, 4>(self.r.q.val());
         self.inc_sum.next =
             self.slots.read_data.val() + bit_cast::<8, 1>(self.carry.q.val().into());
@@ -655,8 +674,6 @@ impl<
                         // MOVE
                         if self.ilen.val() == 0 {
                             self.retire.next = true;
-                        } else if self.ssp.val() == self.c_sp_eng.val() {
-                            self.phase.d.next = DPhase::EngRead;
                         } else if self.ssp.val() == self.c_sp_raw.val() {
                             self.phase.d.next = DPhase::Raw;
                         } else {
@@ -696,8 +713,9 @@ impl<
                         self.slot_r.d.next = bit_cast::<3, 10>(self.imm.val());
                         self.retire.next = true;
                     } else if self.opc.val() == self.c_op[10].val() {
+                        // The core then overwrites H (busy until `ends`).
                         self.sha.init.next = true;
-                        self.retire.next = true;
+                        self.phase.d.next = DPhase::WaitSha;
                     } else if self.opc.val() == self.c_op[11].val() {
                         self.sha.finish.next = true;
                         self.phase.d.next = DPhase::WaitSha;
@@ -831,48 +849,14 @@ impl<
                         if !self.stall.val() {
                             self.do_write.next = true;
                             self.i.d.next = self.i.q.val() + 1;
-                            if self.ssp.val() == self.c_sp_eng.val() {
-                                self.staging.d.next = self.staging.q.val() << 8;
-                            }
                             if self.last.val() {
                                 self.retire.next = true;
-                                if self.dsp.val() == self.c_sp_eng.val() {
-                                    self.retire.next = false;
-                                    self.phase.d.next = DPhase::EngWrite;
-                                    self.r.d.next = 0.into();
-                                }
                                 if (self.dsp.val() == self.c_sp_sha.val()) && self.sha.fills.val() {
                                     self.retire.next = false;
                                     self.phase.d.next = DPhase::WaitSha;
                                 }
                             }
                         }
-                    }
-                }
-                DPhase::EngRead => {
-                    // Row r arrives; ask for row r + 1.
-                    self.staging.d.next = (self.staging.q.val() >> self.c_rb.val())
-                        | (bit_cast::<256, RB>(self.engine.host_rdata.val())
-                            << self.c_top_rb.val());
-                    self.r.d.next = self.r.q.val() + 1;
-                    self.engine.host_addr.next = (bit_cast::<AW, 5>(self.q_reg.val())
-                        << self.c_log2r.val())
-                        | bit_cast::<AW, 4>(self.r.q.val() + 1);
-                    if self.r.q.val() == self.c_last_row.val() {
-                        self.phase.d.next = DPhase::Stream;
-                    }
-                }
-                DPhase::EngWrite => {
-                    self.engine.host_we.next = true;
-                    self.engine.host_addr.next = (bit_cast::<AW, 5>(self.p_reg.val())
-                        << self.c_log2r.val())
-                        | bit_cast::<AW, 4>(self.r.q.val());
-                    self.staging.d.next = (self.staging.q.val() >> self.c_rb.val())
-                        | (bit_cast::<256, RB>(self.staging.q.val().get_bits::<RB>(0))
-                            << self.c_top_rb.val());
-                    self.r.d.next = self.r.q.val() + 1;
-                    if self.r.q.val() == self.c_last_row.val() {
-                        self.retire.next = true;
                     }
                 }
                 DPhase::Raw => {
@@ -935,8 +919,13 @@ impl<
                 self.sha.wr.next = true;
             }
             if self.dsp.val() == self.c_sp_eng.val() {
-                self.staging.d.next =
-                    (self.staging.q.val() << 8) | bit_cast::<256, 8>(self.q_data.val());
+                self.rowbuf.d.next = self.row_in.val();
+                if (self.i.q.val() & self.c_row_byte_mask.val()) == self.c_row_byte_mask.val() {
+                    self.engine.host_we.next = true;
+                    self.engine.host_addr.next = (bit_cast::<AW, 5>(self.p_reg.val())
+                        << self.c_log2r.val())
+                        | bit_cast::<AW, 4>(self.row_wr.val());
+                }
             }
         }
         // MOVE reads: the source at i_rd (set above, held on a stall). CMP

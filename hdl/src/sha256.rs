@@ -6,7 +6,8 @@
 //! ready for the next block without a 256-bit load. `finish` appends the
 //! padding itself. The digest is H, big-endian words, read a byte at a time.
 //! H and a..h start as the IV at power-on (an `init` in the first cycle) and
-//! at `init`.
+//! at `init`, after which the core overwrites H's words with zeros (8 cycles,
+//! `busy` until `ends`), so no digest outlives an `init`.
 //!
 //! Area, not speed, is what this core is built for (on the UP5K, logic cells
 //! are the scarce resource, block RAMs are not): one adder for the state
@@ -18,7 +19,7 @@
 
 use crate::regfile::RegFile;
 use rust_hdl::prelude::*;
-pub use scu_model::device::isa::SHA_COMPRESS_CYCLES;
+pub use scu_model::device::isa::{SHA_COMPRESS_CYCLES, SHA_INIT_CYCLES};
 
 const K: [u64; 64] = [
     0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
@@ -65,6 +66,7 @@ pub struct Sha256 {
     pub rd_data: Signal<Out, Bits<8>>,
     mem: RAM<Bits<32>, 7>,
     fresh: DFF<Bit>,
+    clearing: DFF<Bit>,
     rd_byte: DFF<Bits<2>>,
     hbase: Signal<Local, Bits<7>>,
     v: [DFF<Bits<32>>; 8],
@@ -134,6 +136,7 @@ impl Default for Sha256 {
             rd_data: Default::default(),
             mem: RAM::new(contents),
             fresh: Default::default(),
+            clearing: Default::default(),
             rd_byte: Default::default(),
             hbase: Default::default(),
             v: array_init::array_init(|_| Default::default()),
@@ -200,6 +203,7 @@ impl Logic for Sha256 {
             fill,
             ready,
             fresh,
+            clearing,
             rd_byte
         );
         for i in 0..8 {
@@ -324,6 +328,9 @@ impl Logic for Sha256 {
         // Word 7 - k of H (read in the previous cycle) + a..h's word 7 - k.
         self.fsum.next = self.mem.read_data.val() + self.v[7].q.val();
         self.mem.write_data.next = self.fsum.val();
+        if self.clearing.q.val() {
+            self.mem.write_data.next = 0.into();
+        }
         // The memory's read: in round t, K[t + 1]; from round 63, H's words
         // 7, 6, .., 0 for the state update; idle, the digest word asked for
         // (and K[0] while a byte is taken, for a block it may complete).
@@ -345,8 +352,10 @@ impl Logic for Sha256 {
             );
         if self.compressing.q.val() {
             self.round.d.next = self.round.q.val() + 1;
-            for i in 1..8 {
-                self.v[i].d.next = self.v[i - 1].q.val();
+            if !self.clearing.q.val() {
+                for i in 1..8 {
+                    self.v[i].d.next = self.v[i - 1].q.val();
+                }
             }
             if self.round.q.val() < 64 {
                 self.v[4].d.next = self.v[3].q.val() + self.t1.val();
@@ -360,11 +369,16 @@ impl Logic for Sha256 {
             } else {
                 // H += a..h, a word a cycle: H and a..h rotate together and
                 // both take the sum, so both hold the new H after 8 cycles.
-                self.v[0].d.next = self.fsum.val();
+                // After an init, the same 8 cycles write zeros over H
+                // instead (a..h hold the IV; H reads from the IV's words).
+                if !self.clearing.q.val() {
+                    self.v[0].d.next = self.fsum.val();
+                }
                 self.mem.write_enable.next = true;
                 if self.round.q.val() == self.last_round.val() {
                     self.compressing.d.next = false;
-                    self.fresh.d.next = false;
+                    self.fresh.d.next = self.clearing.q.val();
+                    self.clearing.d.next = false;
                 }
             }
         }
@@ -379,12 +393,64 @@ impl Logic for Sha256 {
             self.count.d.next = 0.into();
             self.fill.d.next = 0.into();
             self.padding.d.next = false;
-            self.compressing.d.next = false;
+            self.compressing.d.next = true;
+            self.clearing.d.next = true;
+            self.round.d.next = 64.into();
         }
         self.busy.next = self.compressing.q.val() || self.padding.q.val();
         self.ends.next = self.compressing.q.val()
             && (self.round.q.val() == self.last_round.val())
             && !self.padding.q.val();
         self.fills.next = self.fill.q.val() == 63;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tick(u: &mut Sha256) {
+        u.clock.next = Clock { clk: true };
+        assert!(simulate(u, 1000));
+        u.clock.next = Clock { clk: false };
+        assert!(simulate(u, 1000));
+    }
+
+    /// After a hash, `init` writes zeros over each of H's words in the
+    /// memory (DEVICE.SCRUB: no digest outlives a SHAINIT).
+    #[test]
+    fn init_overwrites_every_word_of_h() {
+        let mut u = Sha256::default();
+        u.connect_all();
+        for _ in 0..SHA_INIT_CYCLES {
+            tick(&mut u);
+        }
+        for &b in b"a secret" {
+            u.wr.next = true;
+            u.wdata.next = (b as u64).into();
+            tick(&mut u);
+        }
+        u.wr.next = false;
+        u.finish.next = true;
+        tick(&mut u);
+        u.finish.next = false;
+        assert!(simulate(&mut u, 1000));
+        while u.busy.val() {
+            tick(&mut u);
+            assert!(simulate(&mut u, 1000));
+        }
+        u.init.next = true;
+        tick(&mut u);
+        u.init.next = false;
+        let mut zeroed = std::collections::BTreeSet::new();
+        assert!(simulate(&mut u, 1000));
+        while u.busy.val() {
+            if u.mem.write_enable.val() && u.mem.write_data.val() == 0 {
+                zeroed.insert(u.mem.write_address.val().index());
+            }
+            tick(&mut u);
+            assert!(simulate(&mut u, 1000));
+        }
+        assert_eq!(zeroed, (H_AT..H_AT + 8).collect());
     }
 }

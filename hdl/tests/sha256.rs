@@ -4,7 +4,7 @@
 
 use rust_hdl::prelude::*;
 use scu_hdl::sha256::Sha256;
-use scu_model::device::isa::{sha_padding_len, SHA_COMPRESS_CYCLES};
+use scu_model::device::isa::{sha_padding_len, SHA_COMPRESS_CYCLES, SHA_INIT_CYCLES};
 use sha2::Digest;
 
 fn tick(u: &mut Sha256) {
@@ -20,6 +20,15 @@ fn hash(u: &mut Sha256, msg: &[u8]) -> ([u8; 32], u64) {
     u.init.next = true;
     tick(u);
     u.init.next = false;
+    // The core overwrites H after an init (SHA_INIT_CYCLES - 2 cycles).
+    let mut clearing = 0;
+    assert!(simulate(u, 1000));
+    while u.busy.val() {
+        tick(u);
+        clearing += 1;
+        assert!(simulate(u, 1000));
+    }
+    assert_eq!(clearing, SHA_INIT_CYCLES - 2);
     let mut cycles = 0;
     let mut i = 0;
     while i < msg.len() {
@@ -91,6 +100,11 @@ fn power_on_state_is_the_iv() {
     u.connect_all();
     let msg = b"abc";
     tick(&mut u);
+    assert!(simulate(&mut u, 1000));
+    while u.busy.val() {
+        tick(&mut u);
+        assert!(simulate(&mut u, 1000));
+    }
     for &b in msg {
         u.wr.next = true;
         u.wdata.next = (b as u64).into();

@@ -5,8 +5,8 @@
 //!
 //! Every path that placed a secret (private key, nonce, shared secret) in
 //! the engine or the SHA unit leaves through `scrub`, which overwrites the
-//! engine's variable registers, the byte staging register and the SHA
-//! state before the response becomes readable (SEC_CM: DEVICE.SCRUB).
+//! engine's variable registers, the controller's row buffer (its last row
+//! of zeros) and the SHA state before the response becomes readable (SEC_CM: DEVICE.SCRUB).
 
 use super::asm::at::*;
 use super::asm::{DevAsm, DevAsmError, DevProgram};

@@ -566,6 +566,11 @@ impl DevInstr {
 /// H += a..h one word a cycle (8), which keeps the core small.
 pub const SHA_COMPRESS_CYCLES: u64 = 72;
 
+/// Cycles of SHAINIT: fetch and start, then the core overwrites its H words
+/// (8 cycles, one word a cycle) so that no digest outlives it (SEC_CM:
+/// DEVICE.SCRUB).
+pub const SHA_INIT_CYCLES: u64 = 2 + 8;
+
 /// Bytes of SHA-256 padding after a message of `m` bytes.
 pub const fn sha_padding_len(m: u64) -> u64 {
     (55u64.wrapping_sub(m % 64) % 64) + 1 + 8

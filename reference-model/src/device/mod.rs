@@ -8,22 +8,23 @@
 //!
 //! | instruction | cycles |
 //! |---|---|
-//! | MOVE between byte memories | 2 + len |
+//! | MOVE between byte memories, or to or from an engine register | 2 + len |
 //! | MOVE from RAW | 2 + 8 len |
-//! | MOVE into an engine register | 34 + R |
-//! | MOVE from an engine register | 34 + R |
-//! | any MOVE into SHA | + 65 per block it completes |
+//! | any MOVE into SHA | + 72 per block it completes |
 //! | ENGINE | engine cycles + 3 |
-//! | SHAFIN | 1 + padding bytes + 65 per block |
+//! | SHAINIT | 10 (the core overwrites its H words) |
+//! | SHAFIN | 1 + padding bytes + 72 per block |
 //! | SLOT, REQUIRE, CHKPOL, SETPOL, ORPOL, POLICY | 3 |
 //! | CMP | 2 + len |
 //! | INC | 6 |
 //! | others | 2 |
 //!
-//! R is the engine's rows per element (8 at L = 1, 2 at L = 8). A byte
-//! into SHA that completes a block makes the core compress (`SHA_COMPRESS_CYCLES`)
-//! before the next byte; when it is the instruction's last byte, the
-//! instruction ends with the compression.
+//! An engine register is a byte memory to MOVE: its rows are read and
+//! written through the engine's host port as the bytes pass (the
+//! controller buffers one row's bytes). A byte into SHA that completes a
+//! block makes the core compress (`SHA_COMPRESS_CYCLES`) before the next
+//! byte; when it is the instruction's last byte, the instruction ends with
+//! the compression.
 
 pub mod asm;
 pub mod firmware;
@@ -44,7 +45,7 @@ use alloc::vec;
 use alloc::vec::Vec;
 use asm::DevProgram;
 use image::Personalisation;
-use isa::{At, DevInstr, Space, SHA_COMPRESS_CYCLES};
+use isa::{At, DevInstr, Space, SHA_COMPRESS_CYCLES, SHA_INIT_CYCLES};
 use rng::RawSource;
 use sha::ShaUnit;
 
@@ -175,6 +176,7 @@ pub struct Device {
     slots: Vec<u8>,
     sha: ShaUnit,
     raw: RawSource,
+    /// An engine register in transit (a MOVE reads or writes it whole).
     staging: [u8; 32],
     command: u8,
     tag: u8,
@@ -471,10 +473,6 @@ impl Device {
         0
     }
 
-    fn rows(&self) -> u64 {
-        self.image.lanes.rows() as u64
-    }
-
     fn eng_reg(a: At) -> Reg {
         Reg((a.addr / 32) as u8)
     }
@@ -501,9 +499,7 @@ impl Device {
                         .engine
                         .load(Self::eng_reg(dst), U256::from_be_bytes(&self.staging));
                 }
-                let base = if src.space == Space::Eng || dst.space == Space::Eng {
-                    34 + self.rows()
-                } else if src.space == Space::Raw {
+                let base = if src.space == Space::Raw {
                     2 + rng::BITS_PER_BYTE * len as u64
                 } else {
                     2 + len as u64
@@ -569,7 +565,7 @@ impl Device {
             }
             DevInstr::ShaInit => {
                 self.sha.init();
-                (2, Flow::Next, 0)
+                (SHA_INIT_CYCLES, Flow::Next, 0)
             }
             DevInstr::ShaFinish => {
                 let (pad, blocks) = self.sha.finish();
