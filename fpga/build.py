@@ -162,6 +162,9 @@ def main():
     ap.add_argument("--out", default=None)
     ap.add_argument("--personal-seed", default=None,
                     help="personalise the device (identity key, device id) from this text (default: the simulation's)")
+    ap.add_argument("--slot-memory-init", default=None,
+                    help="build with the slot memory's contents from this hex file (one byte a line), e.g. "
+                         "an `icebram -g 8 1024` template that fpga/personalise.py replaces by a device's")
     ap.add_argument("--twice", action="store_true",
                     help="build again from scratch in OUT-again and check the bitstream hash is the same")
     a = ap.parse_args()
@@ -190,7 +193,9 @@ def main():
     scu_v = os.path.join(out, "scu.v")
     run(["cargo", "run", "--quiet", "--release", "--locked", "-p", "scu-hdl", "--bin", "scu-verilog", "--",
          "--lanes", str(a.lanes), "--board", "--out", scu_v]
-        + (["--seed", a.personal_seed] if a.personal_seed else []), os.path.join(out, "verilog.log"))
+        + (["--seed", a.personal_seed] if a.personal_seed else [])
+        + (["--slot-memory-init", os.path.abspath(a.slot_memory_init)] if a.slot_memory_init else []),
+        os.path.join(out, "verilog.log"))
 
     if board["family"] == "ice40":
         clk, divr, divf, divq, frange = pll(board["osc_hz"], freq * 1e6)
@@ -289,6 +294,8 @@ def main():
             shutil.rmtree(again)
         cmd = [sys.executable, __file__, "--board", a.board, "--lanes", str(a.lanes), "--freq", str(freq),
                "--seed", str(a.seed), "--out", again]
+        cmd += ["--personal-seed", a.personal_seed] if a.personal_seed else []
+        cmd += ["--slot-memory-init", os.path.abspath(a.slot_memory_init)] if a.slot_memory_init else []
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
         with open(os.path.join(again, "report.json")) as f:
             res["reproducible"] = json.load(f).get("bitstream_sha256") == bit_hash

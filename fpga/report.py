@@ -97,16 +97,22 @@ def main():
             rep = {True: "; a second build from scratch gave the same hash", False: "; **a second build gave another hash**"}
             print(f"- `{name}` bitstream SHA-256 (seed {r['seed']}): `{r['bitstream_sha256']}`"
                   + rep.get(r.get("reproducible"), ""))
-    pj = os.path.join(ROOT, "target", "fpga", "personalisation.json")
-    if os.path.exists(pj):
+    for file, text in [
+        ("personalisation.json", "ECP5 L=8: device A's configuration with its slot-memory block RAM "
+                                 "replaced by device B's"),
+        ("personalisation-ice40.json", "UP5K L=1, `icebram`: a template build (random slot-memory contents) "
+                                       "with the slot memory replaced by device B's"),
+    ]:
+        pj = os.path.join(ROOT, "target", "fpga", file)
+        if not os.path.exists(pj):
+            continue
         with open(pj) as f:
             try:
                 p = json.load(f)
             except json.JSONDecodeError:
                 p = {}
         same = p.get("identical_to_full_build")
-        print(f"- Personalisation without place and route (`fpga/personalise.py`, ECP5 L=8): device A's "
-              f"configuration with its slot-memory block RAM replaced by device B's is "
+        print(f"- Personalisation without place and route (`fpga/personalise.py`, {text}) is "
               f"{'**identical**' if same else '**not identical**'} to a full build of device B.")
     print()
     print("Time per operation: device busy cycles (cycle-exact model = RTL) at each build's clock.")

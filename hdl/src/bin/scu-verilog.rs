@@ -11,6 +11,9 @@
 //! (stdout without `--out`). `--slot-memory-hex` writes instead the slot
 //! memory's initial contents for `--seed` (one byte a line, the format of
 //! `$readmemh`, `icebram` and `ecpbram`): what personalises a device.
+//! `--slot-memory-init FILE` builds the SCU with the slot memory's contents
+//! from FILE (that format) instead: a template for `icebram`, whose contents
+//! are then replaced by a device's (`fpga/personalise.py`).
 
 use scu_model::timing::Lanes;
 use std::process::ExitCode;
@@ -21,6 +24,7 @@ fn run() -> Result<(), String> {
     let mut scu = false;
     let mut board = false;
     let mut slot_hex = false;
+    let mut slot_init: Option<String> = None;
     let mut seed: Vec<u8> = scu_model::device::image::RTL_TEST_SEED.to_vec();
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
@@ -36,10 +40,13 @@ fn run() -> Result<(), String> {
             "--scu" => scu = true,
             "--board" => board = true,
             "--slot-memory-hex" => slot_hex = true,
+            "--slot-memory-init" => {
+                slot_init = Some(args.next().ok_or("--slot-memory-init needs a file")?)
+            }
             "--seed" => seed = args.next().ok_or("--seed needs a value")?.into_bytes(),
             "-h" | "--help" => {
                 println!(
-                    "usage: scu-verilog --lanes 1|2|4|8 [--scu | --board | --slot-memory-hex] [--seed TEXT] [--out FILE]"
+                    "usage: scu-verilog --lanes 1|2|4|8 [--scu | --board | --slot-memory-hex] [--seed TEXT] [--slot-memory-init FILE] [--out FILE]"
                 );
                 return Ok(());
             }
@@ -47,6 +54,12 @@ fn run() -> Result<(), String> {
         }
     }
     let p = scu_model::device::image::Personalisation::derive(&seed);
+    let with_slots = |mut image: scu_model::device::DeviceImage| -> Result<_, String> {
+        if let Some(f) = &slot_init {
+            image.slots = read_hex(f, image.slots.len())?;
+        }
+        Ok(image)
+    };
     let v = if slot_hex {
         scu_model::device::image::initial_slots(&p)
             .iter()
@@ -54,11 +67,11 @@ fn run() -> Result<(), String> {
             .collect()
     } else if board {
         let rng = scu_model::device::image::RngSource::RingOscillator;
-        scu_hdl::verilog::scu_board_verilog(&scu_model::device::DeviceImage::with_rng(
+        scu_hdl::verilog::scu_board_verilog(&with_slots(scu_model::device::DeviceImage::with_rng(
             lanes, rng, &p,
-        ))
+        ))?)
     } else if scu {
-        scu_hdl::verilog::scu_verilog(&scu_model::device::DeviceImage::new(lanes, &p))
+        scu_hdl::verilog::scu_verilog(&with_slots(scu_model::device::DeviceImage::new(lanes, &p))?)
     } else {
         scu_hdl::verilog::engine_verilog(lanes, scu_model::ops::firmware().rom())
     };
@@ -69,6 +82,22 @@ fn run() -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// `len` bytes, one hex byte a line.
+fn read_hex(file: &str, len: usize) -> Result<Vec<u8>, String> {
+    let text = std::fs::read_to_string(file).map_err(|e| format!("cannot read {file}: {e}"))?;
+    let bytes = text
+        .split_whitespace()
+        .map(|w| u8::from_str_radix(w, 16).map_err(|_| format!("{file}: not a hex byte: {w}")))
+        .collect::<Result<Vec<u8>, String>>()?;
+    if bytes.len() != len {
+        return Err(format!(
+            "{file}: {} bytes, the slot memory has {len}",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
 }
 
 fn main() -> ExitCode {
