@@ -48,9 +48,9 @@ pub enum Phase {
     Start,
     /// Streaming rows in (ADD, SUB, COPY, TEST, CSWAP).
     Stream,
-    /// Writing the destination (or CSWAP's first register).
+    /// Writing the destination (MUL, ADD, SUB).
     WriteA,
-    /// Writing CSWAP's second register.
+    /// Writing CSWAP's second register (its first is written while streaming).
     WriteB,
     /// A multiply pass (mod p), a multiply pass (mod n), or the final pass.
     Pass,
@@ -215,6 +215,9 @@ pub struct Engine<
     w_reg: Signal<Local, Bits<5>>,
     w_en: Signal<Local, Bit>,
     w_data: Signal<Local, Bits<RB>>,
+    w_row: Signal<Local, Bits<4>>,
+    use_alt_now: Signal<Local, Bit>,
+    addsub: Signal<Local, Bit>,
     // Retirement.
     retire: Signal<Local, Bit>,
     halt: Signal<Local, Bit>,
@@ -408,6 +411,9 @@ impl<
             w_reg: Default::default(),
             w_en: Default::default(),
             w_data: Default::default(),
+            w_row: Default::default(),
+            use_alt_now: Default::default(),
+            addsub: Default::default(),
             retire: Default::default(),
             halt: Default::default(),
             next_pc: Default::default(),
@@ -715,16 +721,35 @@ impl<
             self.outcome.next = self.lt.val();
         }
 
-        // The row written this cycle: COPY streams port A; ADD, SUB and MUL
-        // write s/T or t/T - m; CSWAP writes a then b, swapped when F is set.
+        // ADD and SUB write t (s -/+ m) instead of s when the carries out of
+        // the last row say so; that row's read is the cycle of the first write.
+        self.addsub.next = (self.opk.val() == Op::Add) || (self.opk.val() == Op::Sub);
+        self.use_alt_now.next = self.alu.c1_out.val();
+        if self.opk.val() == Op::Add {
+            self.use_alt_now.next = self.alu.c1_out.val() || !self.alu.c2_out.val();
+        }
+        // The row written this cycle: COPY streams port A; CSWAP streams a's
+        // new rows (b's when F is set) and then writes b's from the buffers;
+        // MUL writes T or T - m; ADD and SUB write s or t from the buffers'
+        // second row (their first write comes before the last row shifts in).
         self.w_data.next = self.treg.q.val().get_bits::<RB>(0);
         if self.phase.q.val() == Phase::Stream {
             self.w_data.next = self.rf.rdata_a.val();
+            if (self.opk.val() == Op::Cswap) && self.flag.q.val() {
+                self.w_data.next = self.rf.rdata_b.val();
+            }
+            if self.addsub.val() {
+                self.w_data.next = self.treg.q.val().get_bits::<RB>(self.c_rb.val().index());
+                if self.use_alt_now.val() {
+                    self.w_data.next = self.breg.q.val().get_bits::<RB>(self.c_rb.val().index());
+                }
+            }
         }
         if self.phase.q.val() == Phase::WriteA {
-            if self.opk.val() == Op::Cswap {
-                if self.flag.q.val() {
-                    self.w_data.next = self.breg.q.val().get_bits::<RB>(0);
+            if self.addsub.val() {
+                self.w_data.next = self.treg.q.val().get_bits::<RB>(self.c_rb.val().index());
+                if self.use_alt.q.val() {
+                    self.w_data.next = self.breg.q.val().get_bits::<RB>(self.c_rb.val().index());
                 }
             } else if self.use_alt.q.val() {
                 self.w_data.next = self.breg.q.val().get_bits::<RB>(0);
@@ -743,6 +768,7 @@ impl<
         self.b_row.next = 0.into();
         self.w_reg.next = self.rd.val();
         self.w_en.next = false;
+        self.w_row.next = self.row.q.val();
         self.retire.next = false;
         self.halt.next = false;
         self.next_pc.next = self.pc.q.val() + 1;
@@ -897,6 +923,11 @@ impl<
                             | (bit_cast::<256, RB>(self.alu.t.val()) << self.c_top_rb.val());
                     }
                     if self.opk.val() == Op::Cswap {
+                        // a's new row now (SEC_CM: LADDER.CSWAP_DATA: both
+                        // registers rewritten, F only selects data).
+                        self.w_en.next = true;
+                        self.w_reg.next = self.ra.val();
+                        self.dig.d.next = self.fold.d_out.val();
                         self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
                             | (bit_cast::<256, RB>(self.rf.rdata_a.val()) << self.c_top_rb.val());
                         self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
@@ -905,10 +936,16 @@ impl<
                     if self.last_row.val() {
                         self.row.d.next = 0.into();
                         self.phase.d.next = Phase::WriteA;
-                        if self.opk.val() == Op::Add {
-                            self.use_alt.d.next = self.alu.c1_out.val() || !self.alu.c2_out.val();
-                        } else {
-                            self.use_alt.d.next = self.alu.c1_out.val();
+                        self.use_alt.d.next = self.use_alt_now.val();
+                        if self.addsub.val() {
+                            // Row 0 now; rows 1 .. R - 1 in WriteA.
+                            self.w_en.next = true;
+                            self.w_row.next = 0.into();
+                            self.dig.d.next = self.fold.d_out.val();
+                            self.row.d.next = 1.into();
+                        }
+                        if self.opk.val() == Op::Cswap {
+                            self.phase.d.next = Phase::WriteB;
                         }
                         if self.opk.val() == Op::Test {
                             if self.t_raise.val() {
@@ -934,18 +971,9 @@ impl<
                     self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
                         | (bit_cast::<256, RB>(self.breg.q.val().get_bits::<RB>(0))
                             << self.c_top_rb.val());
-                    // SEC_CM: LADDER.CSWAP_DATA (both registers rewritten, F only selects data)
-                    if self.opk.val() == Op::Cswap {
-                        self.w_reg.next = self.ra.val();
-                        if self.last_row.val() {
-                            self.row.d.next = 0.into();
-                            self.phase.d.next = Phase::WriteB;
-                        }
-                    } else {
-                        if self.last_row.val() {
-                            self.retire.next = true;
-                            self.r_dest.next = bit_cast::<8, 5>(self.rd.val());
-                        }
+                    if self.last_row.val() {
+                        self.retire.next = true;
+                        self.r_dest.next = bit_cast::<8, 5>(self.rd.val());
                     }
                 }
                 Phase::WriteB => {
@@ -1074,7 +1102,7 @@ impl<
         self.rf.raddr_b.next = (bit_cast::<AW, 5>(self.b_reg.val()) << self.c_log2r.val())
             | bit_cast::<AW, 5>(self.b_row.val());
         self.rf.waddr.next = (bit_cast::<AW, 5>(self.w_reg.val()) << self.c_log2r.val())
-            | bit_cast::<AW, 4>(self.row.q.val());
+            | bit_cast::<AW, 4>(self.w_row.val());
         self.rf.wdata.next = self.w_data.val();
         // SEC_CM: CONST.WRITE_PROTECT
         self.rf.we.next = self.w_en.val() && (self.w_reg.val() < self.c_first_const.val());

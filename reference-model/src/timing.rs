@@ -15,9 +15,9 @@
 //! |---|---|---|
 //! | MUL mod p | 2 + 17C + R | fetch, first read, 16 fused multiply/reduce passes and one final reduce pass (computing t - p alongside), write R rows |
 //! | MUL mod n | 2 + 16(2C + 1) + C + R | per row: multiply pass, one quotient cycle (q = t0 n'), reduce pass; then a final pass and the write |
-//! | ADD, SUB | 2 + 2R | fetch, R reads (computing s and s -/+ m), select, R writes |
+//! | ADD, SUB | 1 + 2R | fetch, R reads (computing s and s -/+ m), R writes; the last read's carries select s or s -/+ m for the first write in the same cycle |
 //! | COPY | 2 + R | streamed: each row is written the cycle after it is read |
-//! | CSWAP | 2 + 3R | R reads of both, R writes of each |
+//! | CSWAP | 2 + 2R | R reads of both, the first register's rows written as they arrive, then R writes of the second |
 //! | TEST | 2 + R | R reads, compare streamed |
 //! | FLAG | 3 | fetch, read the scalar rows, compute |
 //! | SETCNT, DJNZ, JMP, CALL, RET, HALT | 2 | fetch, execute |
@@ -98,9 +98,9 @@ pub const fn cycles(i: &Instr, lanes: Lanes) -> u32 {
     match i {
         Instr::Mul { m: Modulus::P, .. } => 2 + 17 * c + r,
         Instr::Mul { m: Modulus::N, .. } => 2 + 16 * (2 * c + 1) + c + r,
-        Instr::Add { .. } | Instr::Sub { .. } => 2 + 2 * r,
+        Instr::Add { .. } | Instr::Sub { .. } => 1 + 2 * r,
         Instr::Copy { .. } => 2 + r,
-        Instr::Cswap { .. } => 2 + 3 * r,
+        Instr::Cswap { .. } => 2 + 2 * r,
         Instr::Test { .. } => 2 + r,
         Instr::Flag { .. } => 3,
         Instr::SetCnt { .. }
