@@ -144,8 +144,91 @@ impl<
     }
 }
 
-/// The simulated SCU in rust-hdl's simulator.
-pub struct HdlScuPins<
+/// What [`HdlTopPins`] needs of an SCU top block: its SPI pins, clock and
+/// outputs (miso, busy, and the device trace if it has one).
+pub trait ScuTop: Block {
+    /// Drives the SPI inputs.
+    fn spi_in(&mut self, sclk: bool, mosi: bool, cs_n: bool);
+    /// Drives the clock.
+    fn clock_in(&mut self, clk: bool);
+    /// (miso, busy, trace valid, trace pc).
+    fn outputs(&self) -> (bool, bool, bool, u8);
+    /// Drives the raw entropy input, where the top has one.
+    fn entropy_in(&mut self, _bit: bool) {}
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > ScuTop for ScuSim<L, CH, SW, W, RB, RSW, AW>
+{
+    fn spi_in(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
+        self.sclk.next = sclk;
+        self.mosi.next = mosi;
+        self.cs_n.next = cs_n;
+    }
+
+    fn clock_in(&mut self, clk: bool) {
+        self.clock.next = Clock { clk };
+    }
+
+    fn outputs(&self) -> (bool, bool, bool, u8) {
+        (
+            self.miso.val(),
+            self.busy.val(),
+            self.dev_valid.val(),
+            self.dev_pc.val().to_u8(),
+        )
+    }
+}
+
+impl<
+        const L: usize,
+        const CH: usize,
+        const SW: usize,
+        const W: usize,
+        const RB: usize,
+        const RSW: usize,
+        const AW: usize,
+    > ScuTop for ScuBoard<L, CH, SW, W, RB, RSW, AW>
+{
+    fn spi_in(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
+        self.sclk.next = sclk;
+        self.mosi.next = mosi;
+        self.cs_n.next = cs_n;
+    }
+
+    fn clock_in(&mut self, clk: bool) {
+        self.clock.next = Clock { clk };
+    }
+
+    fn outputs(&self) -> (bool, bool, bool, u8) {
+        // The board top has no trace port.
+        (self.miso.val(), self.busy.val(), false, 0)
+    }
+
+    fn entropy_in(&mut self, bit: bool) {
+        self.entropy.next = bit;
+    }
+}
+
+/// A bit source for the board SCU's `entropy` input in simulation.
+pub type EntropySource = Box<dyn FnMut() -> bool + Send>;
+
+/// An SCU top block in rust-hdl's simulator, clocked by hand, as
+/// [`ScuPins`]; `entropy`, if any, supplies the raw bit every cycle.
+pub struct HdlTopPins<T: ScuTop> {
+    uut: Box<T>,
+    entropy: Option<EntropySource>,
+}
+
+/// The simulated SCU (LFSR raw source, device trace) in rust-hdl's simulator.
+pub type HdlScuPins<
     const L: usize,
     const CH: usize,
     const SW: usize,
@@ -153,8 +236,39 @@ pub struct HdlScuPins<
     const RB: usize,
     const RSW: usize,
     const AW: usize,
-> {
-    uut: Box<ScuSim<L, CH, SW, W, RB, RSW, AW>>,
+> = HdlTopPins<ScuSim<L, CH, SW, W, RB, RSW, AW>>;
+
+/// The board SCU (raw bits from its `entropy` input) in rust-hdl's simulator.
+pub type HdlBoardPins<
+    const L: usize,
+    const CH: usize,
+    const SW: usize,
+    const W: usize,
+    const RB: usize,
+    const RSW: usize,
+    const AW: usize,
+> = HdlTopPins<ScuBoard<L, CH, SW, W, RB, RSW, AW>>;
+
+impl<T: ScuTop> HdlTopPins<T> {
+    /// `uut` connected and design-checked, behind an SPI master.
+    fn start(mut uut: Box<T>, entropy: Option<EntropySource>) -> Result<SpiMaster<Self>, SimError> {
+        uut.connect_all();
+        check_all(uut.as_ref()).map_err(|e| SimError::Check(format!("{e:?}")))?;
+        let mut p = HdlTopPins { uut, entropy };
+        p.settle()?;
+        SpiMaster::new(p).map_err(|e| match e {
+            crate::device_harness::DeviceHarnessError::Sim(s) => s,
+            crate::device_harness::DeviceHarnessError::Hung => SimError::NoConvergence,
+        })
+    }
+
+    fn settle(&mut self) -> Result<(), SimError> {
+        if simulate(self.uut.as_mut(), SETTLE_ITERS) {
+            Ok(())
+        } else {
+            Err(SimError::NoConvergence)
+        }
+    }
 }
 
 impl<
@@ -170,81 +284,8 @@ impl<
     /// The SCU built from `image`, connected and design-checked, behind an
     /// SPI master.
     pub fn build(image: &DeviceImage) -> Result<SpiMaster<Self>, SimError> {
-        let mut uut = Box::new(ScuSim::new(image));
-        uut.connect_all();
-        check_all(uut.as_ref()).map_err(|e| SimError::Check(format!("{e:?}")))?;
-        let mut p = HdlScuPins { uut };
-        if !simulate(p.uut.as_mut(), SETTLE_ITERS) {
-            return Err(SimError::NoConvergence);
-        }
-        SpiMaster::new(p).map_err(|e| match e {
-            crate::device_harness::DeviceHarnessError::Sim(s) => s,
-            crate::device_harness::DeviceHarnessError::Hung => SimError::NoConvergence,
-        })
+        Self::start(Box::new(ScuSim::new(image)), None)
     }
-
-    fn settle(&mut self) -> Result<(), SimError> {
-        if simulate(self.uut.as_mut(), SETTLE_ITERS) {
-            Ok(())
-        } else {
-            Err(SimError::NoConvergence)
-        }
-    }
-}
-
-impl<
-        const L: usize,
-        const CH: usize,
-        const SW: usize,
-        const W: usize,
-        const RB: usize,
-        const RSW: usize,
-        const AW: usize,
-    > ScuPins for HdlScuPins<L, CH, SW, W, RB, RSW, AW>
-{
-    type Error = SimError;
-
-    fn set(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
-        self.uut.sclk.next = sclk;
-        self.uut.mosi.next = mosi;
-        self.uut.cs_n.next = cs_n;
-    }
-
-    fn tick(&mut self) -> Result<(), SimError> {
-        self.settle()?;
-        self.uut.clock.next = Clock { clk: true };
-        self.settle()?;
-        self.uut.clock.next = Clock { clk: false };
-        self.settle()
-    }
-
-    fn get(&self) -> (bool, bool, bool, u8) {
-        let u = &self.uut;
-        (
-            u.miso.val(),
-            u.busy.val(),
-            u.dev_valid.val(),
-            u.dev_pc.val().to_u8(),
-        )
-    }
-}
-
-/// A bit source for the board SCU's `entropy` input in simulation.
-pub type EntropySource = Box<dyn FnMut() -> bool + Send>;
-
-/// The board SCU (raw bits from its `entropy` input) in rust-hdl's
-/// simulator; `entropy` supplies a bit every cycle.
-pub struct HdlBoardPins<
-    const L: usize,
-    const CH: usize,
-    const SW: usize,
-    const W: usize,
-    const RB: usize,
-    const RSW: usize,
-    const AW: usize,
-> {
-    uut: Box<ScuBoard<L, CH, SW, W, RB, RSW, AW>>,
-    entropy: EntropySource,
 }
 
 impl<
@@ -260,57 +301,30 @@ impl<
     /// The board SCU built from a ring-oscillator `image`, connected and
     /// design-checked, behind an SPI master.
     pub fn build(image: &DeviceImage, entropy: EntropySource) -> Result<SpiMaster<Self>, SimError> {
-        let mut uut = Box::new(ScuBoard::new(image));
-        uut.connect_all();
-        check_all(uut.as_ref()).map_err(|e| SimError::Check(format!("{e:?}")))?;
-        let mut p = HdlBoardPins { uut, entropy };
-        if !simulate(p.uut.as_mut(), SETTLE_ITERS) {
-            return Err(SimError::NoConvergence);
-        }
-        SpiMaster::new(p).map_err(|e| match e {
-            crate::device_harness::DeviceHarnessError::Sim(s) => s,
-            crate::device_harness::DeviceHarnessError::Hung => SimError::NoConvergence,
-        })
-    }
-
-    fn settle(&mut self) -> Result<(), SimError> {
-        if simulate(self.uut.as_mut(), SETTLE_ITERS) {
-            Ok(())
-        } else {
-            Err(SimError::NoConvergence)
-        }
+        Self::start(Box::new(ScuBoard::new(image)), Some(entropy))
     }
 }
 
-impl<
-        const L: usize,
-        const CH: usize,
-        const SW: usize,
-        const W: usize,
-        const RB: usize,
-        const RSW: usize,
-        const AW: usize,
-    > ScuPins for HdlBoardPins<L, CH, SW, W, RB, RSW, AW>
-{
+impl<T: ScuTop> ScuPins for HdlTopPins<T> {
     type Error = SimError;
 
     fn set(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
-        self.uut.sclk.next = sclk;
-        self.uut.mosi.next = mosi;
-        self.uut.cs_n.next = cs_n;
+        self.uut.spi_in(sclk, mosi, cs_n);
     }
 
     fn tick(&mut self) -> Result<(), SimError> {
-        self.uut.entropy.next = (self.entropy)();
+        if let Some(e) = self.entropy.as_mut() {
+            let bit = e();
+            self.uut.entropy_in(bit);
+        }
         self.settle()?;
-        self.uut.clock.next = Clock { clk: true };
+        self.uut.clock_in(true);
         self.settle()?;
-        self.uut.clock.next = Clock { clk: false };
+        self.uut.clock_in(false);
         self.settle()
     }
 
     fn get(&self) -> (bool, bool, bool, u8) {
-        // The board top has no trace port.
-        (self.uut.miso.val(), self.uut.busy.val(), false, 0)
+        self.uut.outputs()
     }
 }
