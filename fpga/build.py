@@ -3,14 +3,31 @@
 machine-readable report.
 
     fpga/build.py --board icebreaker|ulx3s-85f --lanes 1|8 [--freq MHZ] [--seed N] [--out DIR]
+                  [--personal-seed TEXT] [--twice]
 
-Steps: the SCU's Verilog (scu-verilog --scu), pin constraints generated from
-fpga/boards/BOARD.toml, yosys (synth_ice40 / synth_ecp5), nextpnr-ice40 or
-nextpnr-ecp5 (the yowasp build from PyPI) with a fixed seed, icepack /
-ecppack. The report (DIR/report.json) holds logic cell / LUT4 / FF / DSP /
-block RAM use, the Fmax nextpnr found for the system clock, whether the clock
-target and the device capacity are met, and the SHA-256 of the bitstream.
-Exits non-zero if the design does not fit or misses the clock it promises.
+Steps: the SCU's Verilog (scu-verilog --board), pin constraints generated
+from fpga/boards/BOARD.toml, yosys (synth_ice40 / synth_ecp5), nextpnr-ice40
+or nextpnr-ecp5 (the yowasp build from PyPI) with a fixed seed, icepack /
+ecppack.
+
+What is built is the template: the SCU with its slot memory holding fixed
+pseudo-random bytes (DIR/slot-template.hex) in place of a device's. The
+template bitstream's SHA-256 is the build's measurement, what attestation
+reports: fpga/personalise.py then patches the template's slot memory with a
+device's (device id, identity key, and that measurement) into the device's
+bitstream, DIR/device.bin or device.bit (the device of --personal-seed, the
+simulation's test device by default). A bitstream cannot hold its own hash;
+the template is the one every device of the build is patched from.
+
+With --full-device --measurement HEX instead, the device of --personal-seed
+is built directly (place and route included), to check that patching gives
+the same bitstream.
+
+The report (DIR/report.json) holds logic cell / LUT4 / FF / DSP / block RAM
+use, the Fmax nextpnr found for the system clock, whether the clock target
+and the device capacity are met, the bitstream's SHA-256, the measurement
+and the device bitstream's SHA-256. Exits non-zero if the design does not
+fit or misses the clock it promises.
 """
 import argparse
 import hashlib
@@ -24,6 +41,12 @@ import tomllib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+import personalise  # noqa: E402
+
+# The slot memory's size (scu_model::protocol::slot_mem::SIZE; scu-verilog
+# refuses a template of another size).
+SLOT_MEMORY_BYTES = 1024
 
 
 def fail(msg):
@@ -50,6 +73,19 @@ def log_utilisation(log):
         for m in re.finditer(r"Info:\s+(\w+):\s+(\d+)/\s*(\d+)", f.read()):
             u.setdefault(m.group(1), {"used": int(m.group(2)), "available": int(m.group(3))})
     return u
+
+
+def slot_template():
+    """The template's slot-memory contents: pseudo-random bytes, fixed so
+    that the template (and so the measurement) is reproducible, and random
+    so that the block is found by them (icebram cannot place a mostly-zero
+    memory)."""
+    out = b""
+    i = 0
+    while len(out) < SLOT_MEMORY_BYTES:
+        out += hashlib.sha256(b"SCU slot-memory template v1" + i.to_bytes(4, "big")).digest()
+        i += 1
+    return out[:SLOT_MEMORY_BYTES]
 
 
 def yosys_cells(log):
@@ -161,13 +197,16 @@ def main():
     ap.add_argument("--seed", type=int, default=1, help="nextpnr placement seed")
     ap.add_argument("--out", default=None)
     ap.add_argument("--personal-seed", default=None,
-                    help="personalise the device (identity key, device id) from this text (default: the simulation's)")
-    ap.add_argument("--slot-memory-init", default=None,
-                    help="build with the slot memory's contents from this hex file (one byte a line), e.g. "
-                         "an `icebram -g 8 1024` template that fpga/personalise.py replaces by a device's")
+                    help="the device's personalisation (identity key, device id) from this text "
+                         "(default: the simulation's test device)")
+    ap.add_argument("--full-device", action="store_true",
+                    help="build the device itself, not the template (with --measurement)")
+    ap.add_argument("--measurement", default=None, help="with --full-device: the build's measurement, hex")
     ap.add_argument("--twice", action="store_true",
-                    help="build again from scratch in OUT-again and check the bitstream hash is the same")
+                    help="build again from scratch in OUT-again and check the bitstream hashes are the same")
     a = ap.parse_args()
+    if a.full_device != (a.measurement is not None):
+        fail("--full-device and --measurement go together")
 
     board_file = os.path.join(HERE, "boards", f"{a.board}.toml")
     try:
@@ -191,11 +230,14 @@ def main():
     out = a.out or os.path.join(ROOT, "target", "fpga", f"{a.board}-L{a.lanes}")
     os.makedirs(out, exist_ok=True)
     scu_v = os.path.join(out, "scu.v")
+    if a.full_device:
+        contents = ["--measurement", a.measurement] + (["--seed", a.personal_seed] if a.personal_seed else [])
+    else:
+        template_hex = os.path.join(out, "slot-template.hex")
+        personalise.write_hex(template_hex, slot_template())
+        contents = ["--slot-memory-init", template_hex]
     run(["cargo", "run", "--quiet", "--release", "--locked", "-p", "scu-hdl", "--bin", "scu-verilog", "--",
-         "--lanes", str(a.lanes), "--board", "--out", scu_v]
-        + (["--seed", a.personal_seed] if a.personal_seed else [])
-        + (["--slot-memory-init", os.path.abspath(a.slot_memory_init)] if a.slot_memory_init else []),
-        os.path.join(out, "verilog.log"))
+         "--lanes", str(a.lanes), "--board", "--out", scu_v] + contents, os.path.join(out, "verilog.log"))
 
     if board["family"] == "ice40":
         clk, divr, divf, divq, frange = pll(board["osc_hz"], freq * 1e6)
@@ -281,13 +323,31 @@ def main():
         res[key] = use(cell)
     res["lut4"] = cells.get(fam["lut"], 0)
     res["ff"] = sum(n for k, n in cells.items() if k.startswith(fam["ff_prefix"]))
+    res["kind"] = "device" if a.full_device else "template"
     res["bitstream_sha256"] = bit_hash
+    res["measurement"] = a.measurement if a.full_device else bit_hash
     res["rng"] = "ring oscillators (fpga/ro_entropy_*.v), health-tested and conditioned on the device; entropy not yet measured on hardware"
     if board["family"] == "ice40":
         res["engine"] = engine_lut4(out, a.lanes)
     res["placed"] = placed
     res["fits"] = placed and all(res[k]["used"] <= res[k]["available"] for k in fam["cells"])
     res["meets_clock"] = fmax is not None and fmax >= clk_mhz
+    report_file = os.path.join(out, "report.json")
+
+    def write_report():
+        with open(report_file, "w") as f:
+            json.dump(res, f, indent=2)
+            f.write("\n")
+
+    write_report()
+    if placed and not a.full_device:
+        dev = "device.asc" if board["family"] == "ice40" else "device.config"
+        packed = os.path.join(out, "device" + os.path.splitext(bit)[1])
+        try:
+            p = personalise.patch(out, a.personal_seed, os.path.join(out, dev), packed)
+        except personalise.PersonaliseError as e:
+            fail(f"personalising the template: {e}")
+        res["device_bitstream_sha256"] = p["bitstream_sha256"]
     if a.twice and bit_hash:
         again = out.rstrip("/") + "-again"
         if os.path.exists(again):
@@ -295,13 +355,12 @@ def main():
         cmd = [sys.executable, __file__, "--board", a.board, "--lanes", str(a.lanes), "--freq", str(freq),
                "--seed", str(a.seed), "--out", again]
         cmd += ["--personal-seed", a.personal_seed] if a.personal_seed else []
-        cmd += ["--slot-memory-init", os.path.abspath(a.slot_memory_init)] if a.slot_memory_init else []
+        cmd += ["--full-device", "--measurement", a.measurement] if a.full_device else []
         subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
         with open(os.path.join(again, "report.json")) as f:
-            res["reproducible"] = json.load(f).get("bitstream_sha256") == bit_hash
-    with open(os.path.join(out, "report.json"), "w") as f:
-        json.dump(res, f, indent=2)
-        f.write("\n")
+            r2 = json.load(f)
+        res["reproducible"] = all(r2.get(k) == res.get(k) for k in ["bitstream_sha256", "device_bitstream_sha256"])
+    write_report()
     print(json.dumps(res, indent=2))
     lc = res["logic_cells"]
     if not res["fits"]:

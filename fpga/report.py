@@ -94,14 +94,14 @@ def main():
     print()
     for name, r in builds:
         if r and r.get("bitstream_sha256"):
-            rep = {True: "; a second build from scratch gave the same hash", False: "; **a second build gave another hash**"}
-            print(f"- `{name}` bitstream SHA-256 (seed {r['seed']}): `{r['bitstream_sha256']}`"
+            rep = {True: "; a second build from scratch gave the same hashes",
+                   False: "; **a second build gave other hashes**"}
+            print(f"- `{name}` (seed {r['seed']}): measurement = template bitstream SHA-256 "
+                  f"`{r['measurement']}`; the test device patched from it `{r.get('device_bitstream_sha256')}`"
                   + rep.get(r.get("reproducible"), ""))
     for file, text in [
-        ("personalisation.json", "ECP5 L=8: device A's configuration with its slot-memory block RAM "
-                                 "replaced by device B's"),
-        ("personalisation-ice40.json", "UP5K L=1, `icebram`: a template build (random slot-memory contents) "
-                                       "with the slot memory replaced by device B's"),
+        ("personalisation.json", "ECP5 L=8: the template's slot-memory block RAM replaced by device B's"),
+        ("personalisation-ice40.json", "UP5K L=1, `icebram`: the template's slot memory replaced by device B's"),
     ]:
         pj = os.path.join(ROOT, "target", "fpga", file)
         if not os.path.exists(pj):
@@ -112,7 +112,7 @@ def main():
             except json.JSONDecodeError:
                 p = {}
         same = p.get("identical_to_full_build")
-        print(f"- Personalisation without place and route (`fpga/personalise.py`, {text}) is "
+        print(f"- Personalisation without place and route (`fpga/personalise.py`, {text}, measurement included) is "
               f"{'**identical**' if same else '**not identical**'} to a full build of device B.")
     print()
     print("Time per operation: device busy cycles (cycle-exact model = RTL) at each build's clock.")

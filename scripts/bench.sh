@@ -36,24 +36,20 @@ for b in "icebreaker 1" "icebreaker 8" "ulx3s-85f 8"; do
   set -- $b
   python3 fpga/build.py --twice --board "$1" --lanes "$2" >/dev/null || echo "bench: $1 L=$2 misses a target (see its report)"
 done
-# Personalisation without place and route: device A's bitstream patched to
-# device B's slot memory must equal a full build of device B.
-for d in A B; do
-  python3 fpga/build.py --board ulx3s-85f --lanes 8 --personal-seed "device $d" --out "target/fpga/personal-$d" >/dev/null || true
+# Personalisation without place and route: the template patched to device
+# B's slot memory (with the template's hash as measurement) must equal a
+# full build of device B.
+for b in "ulx3s-85f 8 personalisation.json" "icebreaker 1 personalisation-ice40.json"; do
+  set -- $b
+  tdir="target/fpga/$1-L$2" ddir="target/fpga/personal-$1-B"
+  m=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["measurement"] or "")' "$tdir/report.json")
+  ext=$([ "$1" = icebreaker ] && echo asc || echo config)
+  python3 fpga/build.py --board "$1" --lanes "$2" --full-device --measurement "$m" --personal-seed "device B" \
+    --out "$ddir" >/dev/null || true
+  python3 fpga/personalise.py --template "$tdir" --to-seed "device B" --out "$ddir-patched.$ext" \
+    --expect "$ddir/scu.$ext" > "target/fpga/$3" \
+    || echo "bench: $1 personalisation by patching does not reproduce a full build"
 done
-python3 fpga/personalise.py --config target/fpga/personal-A/scu.config --from-seed "device A" --to-seed "device B" \
-  --out target/fpga/personal-AB.config --expect target/fpga/personal-B/scu.config > target/fpga/personalisation.json \
-  || echo "bench: personalisation by patching does not reproduce a full build"
-# iCE40 (icebram): a template build with random slot-memory contents patched
-# to device B must equal a full build of device B.
-icebram -g -s 1 8 1024 > target/fpga/slot-template.hex
-python3 fpga/build.py --board icebreaker --lanes 1 --slot-memory-init target/fpga/slot-template.hex \
-  --out target/fpga/personal-ice40-template >/dev/null || true
-python3 fpga/build.py --board icebreaker --lanes 1 --personal-seed "device B" --out target/fpga/personal-ice40-B >/dev/null || true
-python3 fpga/personalise.py --asc target/fpga/personal-ice40-template/scu.asc --template-hex target/fpga/slot-template.hex \
-  --to-seed "device B" --out target/fpga/personal-ice40-TB.asc --bin target/fpga/personal-ice40-TB.bin \
-  --expect target/fpga/personal-ice40-B/scu.asc > target/fpga/personalisation-ice40.json \
-  || echo "bench: iCE40 personalisation by icebram does not reproduce a full build"
 
 {
   echo "# SCU benchmarks"

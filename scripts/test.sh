@@ -20,14 +20,15 @@ cargo build --locked -p scu-model --lib --no-default-features --features alloc -
 cargo build --locked -p scu-driver --lib --no-default-features --target thumbv7em-none-eabi
 step "tests (the driver with its Verilated RTL backend)"
 cargo test --workspace --locked --features scu-driver/rtl
-step "FPGA: the UP5K tiny build end to end (yosys, nextpnr-ice40, icepack); fails if it does not fit or misses its clock"
+step "FPGA: the UP5K tiny build end to end (yosys, nextpnr-ice40, icepack, icebram personalisation); fails if it does not fit or misses its clock"
 python3 fpga/build.py --board icebreaker --lanes 1 >/dev/null
 python3 - <<'PY'
 import json
 r = json.load(open("target/fpga/icebreaker-L1/report.json"))
 lc = r["logic_cells"]
 print(f"UP5K L=1: {lc['used']} of {lc['available']} logic cells, Fmax {r['fmax_mhz']} MHz "
-      f"for the {r['clock_target_mhz']} MHz it promises, bitstream SHA-256 {r['bitstream_sha256']}")
+      f"for the {r['clock_target_mhz']} MHz it promises;\nmeasurement (template bitstream SHA-256) "
+      f"{r['measurement']}, test device patched from it: {r['device_bitstream_sha256']}")
 PY
 echo
 echo "all tests passed"

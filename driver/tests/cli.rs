@@ -291,6 +291,43 @@ fn attestation_evidence_verifies_with_openssl_and_scu() {
         "strict.json",
     ]);
     assert!(e.contains("simulated RNG"), "{e}");
+    // An FPGA build's reference: its report's measurement (the template
+    // bitstream's hash), which the simulated device does not report.
+    let fpga_m = "ab".repeat(32);
+    r.write(
+        "report.json",
+        format!(r#"{{"lanes": 1, "measurement": "{fpga_m}"}}"#).as_bytes(),
+    );
+    let out = r.ok(&[
+        "reference",
+        "--fpga-report",
+        "report.json",
+        "--out",
+        "fpga.json",
+    ]);
+    assert!(
+        out.contains("FPGA L=1 build") && out.contains(&fpga_m),
+        "{out}"
+    );
+    let e = r.fails(&[
+        "verify",
+        "--evidence",
+        "ev.json",
+        "--nonce",
+        &nonce,
+        "--reference",
+        "fpga.json",
+    ]);
+    assert!(e.contains("not among the reference values"), "{e}");
+    let e = r.fails(&[
+        "reference",
+        "--fpga-report",
+        "report.json",
+        "--allow-simulated-rng",
+        "--out",
+        "x.json",
+    ]);
+    assert!(e.contains("cannot be used with"), "{e}");
     let other = Run::new();
     other.ok(&["info"]);
     let other_id = other.ok(&["pubkey", "--slot", "0", "--format", "pem"]);

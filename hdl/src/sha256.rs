@@ -405,16 +405,76 @@ impl Logic for Sha256 {
     }
 }
 
+/// Driving the core in rust-hdl's simulator, as the controller does (for
+/// tests).
+impl Sha256 {
+    /// One clock cycle.
+    pub fn sim_tick(&mut self) {
+        self.clock.next = Clock { clk: true };
+        assert!(simulate(self, 1000));
+        self.clock.next = Clock { clk: false };
+        assert!(simulate(self, 1000));
+    }
+
+    /// Ticks until not busy; returns the cycles.
+    pub fn sim_wait_idle(&mut self) -> u64 {
+        assert!(simulate(self, 1000));
+        let mut n = 0;
+        while self.busy.val() {
+            self.sim_tick();
+            n += 1;
+        }
+        n
+    }
+
+    /// Pulses `init` for a cycle.
+    pub fn sim_init(&mut self) {
+        self.init.next = true;
+        self.sim_tick();
+        self.init.next = false;
+    }
+
+    /// Pulses `finish` for a cycle.
+    pub fn sim_finish(&mut self) {
+        self.finish.next = true;
+        self.sim_tick();
+        self.finish.next = false;
+    }
+
+    /// Writes `msg` a byte a cycle, waiting while busy; returns the cycles.
+    pub fn sim_feed(&mut self, msg: &[u8]) -> u64 {
+        let mut cycles = 0;
+        let mut i = 0;
+        while i < msg.len() {
+            assert!(simulate(self, 1000));
+            self.wr.next = !self.busy.val();
+            if !self.busy.val() {
+                self.wdata.next = (msg[i] as u64).into();
+                i += 1;
+            }
+            self.sim_tick();
+            cycles += 1;
+        }
+        self.wr.next = false;
+        cycles
+    }
+
+    /// Reads the digest a byte a cycle, as the device does.
+    pub fn sim_read_digest(&mut self) -> [u8; 32] {
+        let mut out = [0u8; 32];
+        for (k, b) in out.iter_mut().enumerate() {
+            self.rd_addr.next = (k as u64).into();
+            self.sim_tick();
+            assert!(simulate(self, 1000));
+            *b = self.rd_data.val().to_u8();
+        }
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn tick(u: &mut Sha256) {
-        u.clock.next = Clock { clk: true };
-        assert!(simulate(u, 1000));
-        u.clock.next = Clock { clk: false };
-        assert!(simulate(u, 1000));
-    }
 
     /// After a hash, `init` writes zeros over each of H's words in the
     /// memory (DEVICE.SCRUB: no digest outlives a SHAINIT).
@@ -422,33 +482,19 @@ mod tests {
     fn init_overwrites_every_word_of_h() {
         let mut u = Sha256::default();
         u.connect_all();
-        for _ in 0..SHA_INIT_CYCLES {
-            tick(&mut u);
-        }
-        for &b in b"a secret" {
-            u.wr.next = true;
-            u.wdata.next = (b as u64).into();
-            tick(&mut u);
-        }
-        u.wr.next = false;
-        u.finish.next = true;
-        tick(&mut u);
-        u.finish.next = false;
-        assert!(simulate(&mut u, 1000));
-        while u.busy.val() {
-            tick(&mut u);
-            assert!(simulate(&mut u, 1000));
-        }
-        u.init.next = true;
-        tick(&mut u);
-        u.init.next = false;
+        u.sim_tick();
+        u.sim_wait_idle();
+        u.sim_feed(b"a secret");
+        u.sim_finish();
+        u.sim_wait_idle();
+        u.sim_init();
         let mut zeroed = std::collections::BTreeSet::new();
         assert!(simulate(&mut u, 1000));
         while u.busy.val() {
             if u.mem.write_enable.val() && u.mem.write_data.val() == 0 {
                 zeroed.insert(u.mem.write_address.val().index());
             }
-            tick(&mut u);
+            u.sim_tick();
             assert!(simulate(&mut u, 1000));
         }
         assert_eq!(zeroed, (H_AT..H_AT + 8).collect());

@@ -1,6 +1,8 @@
 //! Each building block in rust-hdl's simulator: connect, check, drive,
 //! assert against arithmetic done independently in Rust.
 
+mod common;
+
 use proptest::prelude::*;
 use rust_hdl::prelude::*;
 use scu_hdl::digest::RowDigest;
@@ -173,16 +175,7 @@ fn register_file_holds_constants_and_writes_both_copies() {
 /// README's test command installs yosys and sets it.
 #[test]
 fn generated_verilog_passes_yosys() {
-    if std::process::Command::new("yosys")
-        .arg("-V")
-        .output()
-        .is_err()
-    {
-        assert!(
-            std::env::var_os("SCU_REQUIRE_TOOLS").is_none(),
-            "yosys is required but missing"
-        );
-        eprintln!("yosys not installed: skipped");
+    if !common::yosys_present() {
         return;
     }
     let check = |name: &str, v: String| {

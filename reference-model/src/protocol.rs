@@ -150,6 +150,14 @@ pub mod slot_mem {
     /// RAM on the FPGA) so that a device is personalised by patching that
     /// memory's contents alone. No command writes it.
     pub const DEVICE_ID: usize = 16;
+    /// Measurement, 32 bytes: what INFO and attestation report. In the
+    /// slot memory beside the device id because an FPGA build's measurement
+    /// is the hash of its bitstream, which the bitstream cannot contain: it
+    /// is patched in with the personalisation. No command writes it.
+    pub const MEASUREMENT: usize = 32;
+    /// The personalisation's bytes (device id, measurement): restoring a
+    /// persisted slot memory keeps the build's.
+    pub const PERSONAL: core::ops::Range<usize> = DEVICE_ID..MEASUREMENT + 32;
     /// First slot record.
     pub const RECORDS: usize = 64;
     /// Bytes a slot record.

@@ -15,6 +15,28 @@ fn device_suite_on_the_model() {
     }
 }
 
+/// An FPGA build's measurement (its template bitstream's hash) is patched
+/// into the slot memory: INFO and attestation report it, and restoring a
+/// persisted slot memory keeps it and the device id.
+#[test]
+fn a_patched_measurement_is_reported_and_survives_a_restore() {
+    use scu_model::protocol::slot_mem;
+    let m = [0xa5; 32];
+    let image = suite::test_image(Lanes::TINY).with_measurement(m);
+    assert_ne!(m, suite::test_image(Lanes::TINY).measurement);
+    let mut d = Device::new(image);
+    suite::info_and_self_test(&mut d, 1, &m);
+    suite::attestation(&mut d, &m);
+    let mut persisted = d.slot_memory().to_vec();
+    persisted[slot_mem::PERSONAL].fill(0);
+    let personal = d.slot_memory()[slot_mem::PERSONAL].to_vec();
+    let rng = d.rng_snapshot();
+    assert!(!d.restore(&persisted[1..], &rng), "wrong size refused");
+    assert!(d.restore(&persisted, &rng));
+    assert_eq!(&d.slot_memory()[slot_mem::PERSONAL], personal.as_slice());
+    suite::info_and_self_test(&mut d, 1, &m);
+}
+
 /// A source that fails its health tests in the middle of a draw: the
 /// bits of that draw never become a key or a nonce (RNG.HEALTH_AFTER_DRAW).
 #[test]

@@ -159,6 +159,19 @@ impl RtlScuPins {
         }
     }
 
+    /// Restores a persisted state (simulation backdoor): the slot memory,
+    /// keeping the device id and measurement it was built with (they are
+    /// personalisation, not state), and the random source. False (and
+    /// nothing changed) if the slot memory has the wrong size.
+    pub fn restore(&mut self, slots: &[u8], rng: &scu_model::device::rng::RawSnapshot) -> bool {
+        match scu_model::device::image::restored_slots(slots, &self.slot_memory()) {
+            Some(m) => self.set_slot_memory(&m),
+            None => return false,
+        }
+        self.restore_rng(rng);
+        true
+    }
+
     /// The random source's state (simulation backdoor).
     pub fn rng_snapshot(&self) -> scu_model::device::rng::RawSnapshot {
         let f = |i| self.model.rng_get(i);

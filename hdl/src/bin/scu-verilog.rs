@@ -12,8 +12,10 @@
 //! memory's initial contents for `--seed` (one byte a line, the format of
 //! `$readmemh`, `icebram` and `ecpbram`): what personalises a device.
 //! `--slot-memory-init FILE` builds the SCU with the slot memory's contents
-//! from FILE (that format) instead: a template for `icebram`, whose contents
-//! are then replaced by a device's (`fpga/personalise.py`).
+//! from FILE (that format) instead: the template build, whose slot memory
+//! `fpga/personalise.py` replaces by a device's. `--measurement HEX` (32
+//! bytes) puts that measurement, instead of the firmware's, in the slot
+//! memory: an FPGA build's is its template bitstream's SHA-256.
 
 use scu_model::timing::Lanes;
 use std::process::ExitCode;
@@ -26,6 +28,7 @@ fn run() -> Result<(), String> {
     let mut slot_hex = false;
     let mut slot_init: Option<String> = None;
     let mut seed: Vec<u8> = scu_model::device::image::RTL_TEST_SEED.to_vec();
+    let mut measurement: Option<[u8; 32]> = None;
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -44,9 +47,13 @@ fn run() -> Result<(), String> {
                 slot_init = Some(args.next().ok_or("--slot-memory-init needs a file")?)
             }
             "--seed" => seed = args.next().ok_or("--seed needs a value")?.into_bytes(),
+            "--measurement" => {
+                let v = args.next().ok_or("--measurement needs 64 hex digits")?;
+                measurement = Some(parse_measurement(&v)?);
+            }
             "-h" | "--help" => {
                 println!(
-                    "usage: scu-verilog --lanes 1|2|4|8 [--scu | --board | --slot-memory-hex] [--seed TEXT] [--slot-memory-init FILE] [--out FILE]"
+                    "usage: scu-verilog --lanes 1|2|4|8 [--scu | --board | --slot-memory-hex] [--seed TEXT] [--measurement HEX] [--slot-memory-init FILE] [--out FILE]"
                 );
                 return Ok(());
             }
@@ -54,26 +61,28 @@ fn run() -> Result<(), String> {
         }
     }
     let p = scu_model::device::image::Personalisation::derive(&seed);
-    let with_slots = |mut image: scu_model::device::DeviceImage| -> Result<_, String> {
+    let mut image = if board {
+        let rng = scu_model::device::image::RngSource::RingOscillator;
+        scu_model::device::DeviceImage::with_rng(lanes, rng, &p)
+    } else {
+        scu_model::device::DeviceImage::new(lanes, &p)
+    };
+    if let Some(m) = measurement {
+        image = image.with_measurement(m);
+    }
+    let v: String = if slot_hex {
+        image.slots.iter().map(|b| format!("{b:02x}\n")).collect()
+    } else {
         if let Some(f) = &slot_init {
             image.slots = read_hex(f, image.slots.len())?;
         }
-        Ok(image)
-    };
-    let v = if slot_hex {
-        scu_model::device::image::initial_slots(&p)
-            .iter()
-            .map(|b| format!("{b:02x}\n"))
-            .collect()
-    } else if board {
-        let rng = scu_model::device::image::RngSource::RingOscillator;
-        scu_hdl::verilog::scu_board_verilog(&with_slots(scu_model::device::DeviceImage::with_rng(
-            lanes, rng, &p,
-        ))?)
-    } else if scu {
-        scu_hdl::verilog::scu_verilog(&with_slots(scu_model::device::DeviceImage::new(lanes, &p))?)
-    } else {
-        scu_hdl::verilog::engine_verilog(lanes, scu_model::ops::firmware().rom())
+        if board {
+            scu_hdl::verilog::scu_board_verilog(&image)
+        } else if scu {
+            scu_hdl::verilog::scu_verilog(&image)
+        } else {
+            scu_hdl::verilog::engine_verilog(lanes, scu_model::ops::firmware().rom())
+        }
     };
     match out {
         Some(f) => std::fs::write(&f, v).map_err(|e| format!("cannot write {f}: {e}")),
@@ -82,6 +91,19 @@ fn run() -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// A measurement: 64 hex digits.
+fn parse_measurement(v: &str) -> Result<[u8; 32], String> {
+    let bad = || format!("--measurement: not 64 hex digits: {v}");
+    if v.len() != 64 || !v.is_ascii() {
+        return Err(bad());
+    }
+    let mut m = [0u8; 32];
+    for (i, b) in m.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&v[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
+    }
+    Ok(m)
 }
 
 /// `len` bytes, one hex byte a line.

@@ -104,7 +104,7 @@ impl Gen<'_> {
         self.a
             .mov(tx(u(info::DEVICE_ID)), slot(u(slot_mem::DEVICE_ID)), 16);
         self.a
-            .mov(tx(u(info::MEASUREMENT)), konst(u(rom::MEASUREMENT)), 32);
+            .mov(tx(u(info::MEASUREMENT)), slot(u(slot_mem::MEASUREMENT)), 32);
         self.a
             .mov(tx(u(info::COUNTER)), slot(u(slot_mem::COUNTER)), 4);
         self.a.done(status::OK, u(info::LEN));
@@ -269,7 +269,7 @@ impl Gen<'_> {
         self.a
             .mov(tx(u(st::IDENTITY_KEY)), record(u(slot_mem::PUBLIC_X)), 64);
         self.a
-            .mov(tx(u(st::MEASUREMENT)), konst(u(rom::MEASUREMENT)), 32);
+            .mov(tx(u(st::MEASUREMENT)), slot(u(slot_mem::MEASUREMENT)), 32);
         self.a.mov(
             tx(u(st::POLICIES)),
             slot(u(slot_mem::POLICIES)),

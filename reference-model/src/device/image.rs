@@ -1,12 +1,13 @@
 //! What a device is built with: the constant ROM, the initial slot memory
 //! and the per-device personalisation (device id, identity key, RNG seed).
 //!
-//! The measurement reported by INFO and attestation is the SHA-256 of
-//! `MEASUREMENT_DOMAIN`, the engine microcode words (u32, little-endian),
-//! the device program words (u64, little-endian) and the constant ROM with
-//! its personal fields (device id, measurement) zeroed: it identifies the
-//! firmware, not the device. The FPGA build replaces it by the hash of the
-//! reference bitstream.
+//! The measurement reported by INFO and attestation sits in the slot memory
+//! with the device id. A simulated build's is its firmware measurement: the
+//! SHA-256 of `MEASUREMENT_DOMAIN`, the engine microcode words (u32,
+//! little-endian), the device program words (u64, little-endian) and the
+//! constant ROM. An FPGA build's is the SHA-256 of its template bitstream
+//! (`fpga/build.py`), patched in with each device's personalisation. Either
+//! identifies the build, not the device.
 
 use crate::protocol::{self, slot, slot_mem};
 use crate::timing::Lanes;
@@ -16,10 +17,9 @@ use sha2::{Digest, Sha256};
 
 /// Constant ROM layout (byte offsets).
 pub mod rom {
-    /// Reserved, 16 zero bytes (the device id is in the slot memory).
+    /// Reserved, 48 zero bytes (the device id and the measurement are in
+    /// the slot memory).
     pub const RESERVED: usize = 0;
-    /// Measurement, 32 bytes.
-    pub const MEASUREMENT: usize = 16;
     /// Statement magic, 8 bytes.
     pub const MAGIC: usize = 48;
     /// INFO's first four bytes: version, lanes, static flags, slot count.
@@ -127,16 +127,9 @@ pub enum RngSource {
     RingOscillator,
 }
 
-/// Builds the constant ROM with `measurement` (nothing in it is personal:
-/// the device id and identity key are in the slot memory).
-pub fn const_rom(lanes: Lanes, rng: RngSource, measurement: &[u8; 32]) -> [u8; rom::SIZE] {
-    let mut r = const_template(lanes, rng);
-    r[rom::MEASUREMENT..rom::MEASUREMENT + 32].copy_from_slice(measurement);
-    r
-}
-
-/// The constant ROM without the personal fields.
-pub fn const_template(lanes: Lanes, rng: RngSource) -> [u8; rom::SIZE] {
+/// Builds the constant ROM (nothing in it is personal: the device id,
+/// identity key and measurement are in the slot memory).
+pub fn const_rom(lanes: Lanes, rng: RngSource) -> [u8; rom::SIZE] {
     let mut r = [0u8; rom::SIZE];
     r[rom::MAGIC..rom::MAGIC + 8].copy_from_slice(&protocol::statement::MAGIC_BYTES);
     let flags = match rng {
@@ -177,16 +170,18 @@ pub fn measurement(
     for w in device_rom {
         h.update(w.to_le_bytes());
     }
-    h.update(const_template(lanes, rng));
+    h.update(const_rom(lanes, rng));
     h.finalize().into()
 }
 
-/// The initial slot memory: slot 0 holds the identity key (attest only,
-/// locked); the other slots and the counter are empty.
-pub fn initial_slots(p: &Personalisation) -> Vec<u8> {
+/// The initial slot memory: the device id, the build's `measurement`, and
+/// slot 0 holding the identity key (attest only, locked); the other slots
+/// and the counter are empty.
+pub fn initial_slots(p: &Personalisation, measurement: &[u8; 32]) -> Vec<u8> {
     let mut m = alloc::vec![0u8; slot_mem::SIZE];
     m[slot_mem::POLICIES] = slot::ATTEST | slot::VALID | slot::LOCKED;
     m[slot_mem::DEVICE_ID..slot_mem::DEVICE_ID + 16].copy_from_slice(&p.device_id);
+    m[slot_mem::MEASUREMENT..slot_mem::MEASUREMENT + 32].copy_from_slice(measurement);
     let r = slot_mem::record(slot::IDENTITY as usize);
     m[r + slot_mem::PRIVATE..r + slot_mem::PRIVATE + 32]
         .copy_from_slice(&p.identity_key.to_be_bytes());
@@ -195,4 +190,17 @@ pub fn initial_slots(p: &Personalisation) -> Vec<u8> {
     m[r + slot_mem::PUBLIC_Y..r + slot_mem::PUBLIC_Y + 32]
         .copy_from_slice(&p.identity_public.1.to_be_bytes());
     m
+}
+
+/// A persisted slot memory with the build's personalisation (device id,
+/// measurement, `slot_mem::PERSONAL`) taken from `built`, the slot memory
+/// the device was built with: those are the build's, not state. None if
+/// either has the wrong size.
+pub fn restored_slots(persisted: &[u8], built: &[u8]) -> Option<Vec<u8>> {
+    if persisted.len() != slot_mem::SIZE || built.len() != slot_mem::SIZE {
+        return None;
+    }
+    let mut m = persisted.to_vec();
+    m[slot_mem::PERSONAL].copy_from_slice(&built[slot_mem::PERSONAL]);
+    Some(m)
 }

@@ -78,7 +78,7 @@ pub struct DeviceImage {
     pub program: DevProgram,
     /// Constant ROM.
     pub const_rom: [u8; image::rom::SIZE],
-    /// Firmware measurement.
+    /// The measurement INFO and attestation report (in the slot memory).
     pub measurement: [u8; 32],
     /// Initial slot memory.
     pub slots: Vec<u8>,
@@ -103,13 +103,22 @@ impl DeviceImage {
         DeviceImage {
             lanes,
             rng,
-            const_rom: image::const_rom(lanes, rng, &measurement),
-            slots: image::initial_slots(p),
+            const_rom: image::const_rom(lanes, rng),
+            slots: image::initial_slots(p, &measurement),
             rng_seed: p.rng_seed,
             engine,
             program,
             measurement,
         }
+    }
+
+    /// The image reporting `measurement` instead of its firmware
+    /// measurement: an FPGA build's, the hash of its template bitstream.
+    pub fn with_measurement(mut self, measurement: [u8; 32]) -> DeviceImage {
+        let m = slot_mem::MEASUREMENT;
+        self.slots[m..m + 32].copy_from_slice(&measurement);
+        self.measurement = measurement;
+        self
     }
 
     /// The measurement every device of the `lanes` build reports: it covers
@@ -247,16 +256,14 @@ impl Device {
     }
 
     /// Restores a persisted device state: slot memory and the random
-    /// source. The device id stays the image's (it is personalisation, not
-    /// state). False (and nothing changed) if the slot memory has the wrong
-    /// size.
+    /// source. The device id and measurement stay the image's (they are
+    /// personalisation, not state). False (and nothing changed) if the slot
+    /// memory has the wrong size.
     pub fn restore(&mut self, slots: &[u8], raw: &rng::RawSnapshot) -> bool {
-        if slots.len() != slot_mem::SIZE {
-            return false;
+        match image::restored_slots(slots, &self.image.slots) {
+            Some(m) => self.slots = m,
+            None => return false,
         }
-        let id = slot_mem::DEVICE_ID..slot_mem::DEVICE_ID + 16;
-        self.slots[..id.start].copy_from_slice(&slots[..id.start]);
-        self.slots[id.end..].copy_from_slice(&slots[id.end..]);
         self.raw = RawSource::restore(raw);
         true
     }

@@ -137,14 +137,23 @@ pub fn run(cli: Cli) -> Result<Out> {
         Cmd::Reference {
             out,
             allow_simulated_rng,
+            fpga_report,
         } => {
-            let m = DeviceImage::build_measurement(cli.lanes);
+            let (m, build) = match fpga_report {
+                Some(f) => {
+                    let (m, lanes) = input::fpga_build(f)?;
+                    (m, format!("FPGA L={lanes} build of {}", f.display()))
+                }
+                None => (
+                    DeviceImage::build_measurement(cli.lanes),
+                    format!("simulated L={} build", cli.lanes.get()),
+                ),
+            };
             let r = Reference::new(&[m], *allow_simulated_rng);
             write_atomic(out, serde_json::to_string_pretty(&r)?.as_bytes())?;
             Ok(Out::new(
                 format!(
-                    "reference values of the L={} build (measurement {}) written to {}",
-                    cli.lanes.get(),
+                    "reference values of the {build} (measurement {}) written to {}",
                     hex(m),
                     out.display()
                 ),

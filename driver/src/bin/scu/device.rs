@@ -193,7 +193,6 @@ pub fn open(target: &Target, lanes: Lanes, state: Option<PathBuf>, spi_hz: u32) 
 #[cfg(feature = "rtl")]
 fn open_rtl(lanes: Lanes, state: Option<PathBuf>) -> Result<Opened> {
     use scu_driver::backend::RtlBus;
-    use scu_model::protocol::slot_mem;
     use std::io::IsTerminal;
     let path = match state {
         Some(p) => p,
@@ -204,16 +203,9 @@ fn open_rtl(lanes: Lanes, state: Option<PathBuf>) -> Result<Opened> {
     let mut bus =
         RtlBus::new(lanes).map_err(|e| anyhow!("{e}; the RTL exists for --lanes 1 and 8"))?;
     if let Some(s) = &st {
-        let pins = bus.master_mut().pins_mut();
-        let mut slots = s.slots.clone();
-        let id = slot_mem::DEVICE_ID..slot_mem::DEVICE_ID + 16;
-        if slots.len() != slot_mem::SIZE {
+        if !bus.master_mut().pins_mut().restore(&s.slots, &s.rng) {
             bail!("the state file's slot memory has the wrong size");
         }
-        // The device id is the build's personalisation, not state.
-        slots[id.clone()].copy_from_slice(&pins.slot_memory()[id]);
-        pins.set_slot_memory(&slots);
-        pins.restore_rng(&s.rng);
     }
     if std::io::stderr().is_terminal() {
         let mut last = 0u64;

@@ -78,6 +78,19 @@ pub fn reference(path: &Path) -> Result<Reference> {
         .map_err(|e| anyhow!("{} is not an SCU reference file: {e}", path.display()))
 }
 
+/// The measurement and lanes of an FPGA build, from its report
+/// (`fpga/build.py`'s report.json): the SHA-256 of its template bitstream.
+pub fn fpga_build(path: &Path) -> Result<([u8; 32], u64)> {
+    let b = read_file("FPGA build report", path)?;
+    let not = |why: &str| anyhow!("{} is not an SCU FPGA build report: {why}", path.display());
+    let v: serde_json::Value = serde_json::from_slice(&b).map_err(|e| not(&e.to_string()))?;
+    let m = v["measurement"]
+        .as_str()
+        .ok_or_else(|| not("no measurement (a build that did not place, or an older report)"))?;
+    let lanes = v["lanes"].as_u64().ok_or_else(|| not("no lanes"))?;
+    Ok((hex_exact("the report's measurement", m)?, lanes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +106,27 @@ mod tests {
         assert!(e.contains("'z' at position 3"), "{e}");
         let e = hex_exact::<2>("--x", "a0b").expect_err("odd").to_string();
         assert!(e.contains("odd"), "{e}");
+    }
+
+    #[test]
+    fn fpga_build_reports() {
+        let dir = std::env::temp_dir().join(format!("scu-input-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let f = dir.join("report.json");
+        let m = "ab".repeat(32);
+        std::fs::write(&f, format!(r#"{{"lanes": 1, "measurement": "{m}"}}"#)).expect("write");
+        assert_eq!(fpga_build(&f).expect("report"), ([0xab; 32], 1));
+        for (text, why) in [
+            (r#"{"lanes": 1, "measurement": null}"#, "no measurement"),
+            (r#"{"lanes": 1, "measurement": "abcd"}"#, "must be 32 bytes"),
+            (r#"{"measurement": "00"}"#, "no lanes"),
+            ("not json", "not an SCU FPGA build report"),
+        ] {
+            std::fs::write(&f, text).expect("write");
+            let e = fpga_build(&f).expect_err(text).to_string();
+            assert!(e.contains(why), "{e}");
+        }
+        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]

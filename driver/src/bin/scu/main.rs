@@ -179,13 +179,18 @@ enum Cmd {
         reference: Option<PathBuf>,
     },
     /// Writes the reference values of this build (its firmware measurement)
-    /// for `scu verify`.
+    /// for `scu verify`, or of an FPGA build (its template bitstream's
+    /// SHA-256, from its build report).
     Reference {
         #[arg(long, value_name = "FILE")]
         out: PathBuf,
         /// Accept devices whose RNG is the simulation's seeded source.
         #[arg(long)]
         allow_simulated_rng: bool,
+        /// The FPGA build's report (`fpga/build.py`'s report.json) whose
+        /// devices are to be verified.
+        #[arg(long, value_name = "REPORT", conflicts_with = "allow_simulated_rng")]
+        fpga_report: Option<PathBuf>,
     },
     /// Two simulated SCUs: identity, attestation, ECDH, a signature and the
     /// connector between them, with the engine cycles each step costs.
