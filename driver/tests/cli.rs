@@ -280,16 +280,19 @@ fn attestation_evidence_verifies_with_openssl_and_scu() {
 
     let e = r.fails(&["verify", "--evidence", "ev.json", "--nonce", &hex32(0x5d)]);
     assert!(e.contains("another nonce"), "{e}");
+    let verify_against = |reference: &str| {
+        r.fails(&[
+            "verify",
+            "--evidence",
+            "ev.json",
+            "--nonce",
+            &nonce,
+            "--reference",
+            reference,
+        ])
+    };
     r.ok(&["reference", "--out", "strict.json"]);
-    let e = r.fails(&[
-        "verify",
-        "--evidence",
-        "ev.json",
-        "--nonce",
-        &nonce,
-        "--reference",
-        "strict.json",
-    ]);
+    let e = verify_against("strict.json");
     assert!(e.contains("simulated RNG"), "{e}");
     // An FPGA build's reference: its report's measurement (the template
     // bitstream's hash), which the simulated device does not report.
@@ -309,15 +312,7 @@ fn attestation_evidence_verifies_with_openssl_and_scu() {
         out.contains("FPGA L=1 build") && out.contains(&fpga_m),
         "{out}"
     );
-    let e = r.fails(&[
-        "verify",
-        "--evidence",
-        "ev.json",
-        "--nonce",
-        &nonce,
-        "--reference",
-        "fpga.json",
-    ]);
+    let e = verify_against("fpga.json");
     assert!(e.contains("not among the reference values"), "{e}");
     let e = r.fails(&[
         "reference",
