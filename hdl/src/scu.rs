@@ -140,7 +140,7 @@ impl<
     > ScuBoard<L, CH, SW, W, RB, RSW, AW>
 {
     /// The board SCU built from `image` (whose RNG source must be the ring
-    /// oscillators, so that INFO and the measurement say so).
+    /// oscillators, so that INFO says so).
     pub fn new(image: &DeviceImage) -> Self {
         assert_eq!(
             image.rng,
