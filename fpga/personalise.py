@@ -15,7 +15,8 @@ by icebram, on ECP5 by the block RAM whose init words start with them (one
 --slot-memory-hex`) carries the device id and identity key derived from
 TEXT (the simulation's test device without it) and the build's measurement:
 the SHA-256 of the template bitstream, which this script checks against the
-file before using it. `--expect` compares the result with a full build of
+file before using it, and it checks that nothing but block-RAM contents
+changed (the report lists the blocks). `--expect` compares the result with a full build of
 the same device (`fpga/build.py --full-device`) and fails unless they are
 identical.
 """
@@ -102,6 +103,25 @@ def patch_ice40(asc, template_hex, device, out):
         raise PersonaliseError(f"icebram failed: {r.stderr.strip()}")
 
 
+def changed_blocks(template_config, device_config):
+    """The memory blocks whose init data differ between the two placed
+    configurations; raises if anything else differs (personalisation must
+    change the slot memory's contents and nothing else)."""
+    with open(template_config) as f, open(device_config) as g:
+        a, b = f.read().split("\n"), g.read().split("\n")
+    if len(a) != len(b):
+        raise PersonaliseError("personalisation changed the configuration's length")
+    section, changed = None, set()
+    for x, y in zip(a, b):
+        if x.startswith("."):
+            section = x
+        if x != y:
+            if x.startswith(".") or not section or not section.startswith((".ram_data", ".bram_init")):
+                raise PersonaliseError(f"personalisation changed more than memory contents (in {section!r})")
+            changed.add(section)
+    return sorted(changed)
+
+
 def patch(template_dir, seed, out, packed=None):
     """Writes device `seed`'s configuration (and with `packed` its bitstream)
     from the template build in `template_dir`; returns what it did."""
@@ -122,7 +142,9 @@ def patch(template_dir, seed, out, packed=None):
         patch_ice40(os.path.join(template_dir, "scu.asc"), template_hex, device, out)
     else:
         patch_ecp5(os.path.join(template_dir, "scu.config"), read_hex(template_hex), device, out)
-    res = {"template": template_dir, "measurement": rep["measurement"], "config": out}
+    template_config = os.path.join(template_dir, "scu.asc" if ice40 else "scu.config")
+    res = {"template": template_dir, "measurement": rep["measurement"], "config": out,
+           "blocks_changed": changed_blocks(template_config, out)}
     if packed:
         tool = "icepack" if ice40 else "yowasp-ecppack"
         # yowasp tools see only paths under the working directory.

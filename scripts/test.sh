@@ -21,6 +21,7 @@ cargo build --locked -p scu-driver --lib --no-default-features --target thumbv7e
 step "tests (the driver with its Verilated RTL backend)"
 cargo test --workspace --locked --features scu-driver/rtl
 step "FPGA: the UP5K tiny build end to end (yosys, nextpnr-ice40, icepack, icebram personalisation); fails if it does not fit or misses its clock"
+python3 fpga/test_scripts.py
 python3 fpga/build.py --board icebreaker --lanes 1 >/dev/null
 python3 - <<'PY'
 import json
