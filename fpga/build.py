@@ -122,7 +122,7 @@ def ecp5_pll(osc_hz, target_hz):
 
 FAMILIES = {
     "ice40": {
-        "tools": ["yosys", "nextpnr-ice40", "icepack"],
+        "tools": ["yosys", "nextpnr-ice40", "icepack", "icebram"],
         "synth": "synth_ice40 -dsp",
         # yosys would build SHA-256's memory (K, H, IV) and message schedule
         # (16 words, two read ports) from logic: it rates a block RAM this

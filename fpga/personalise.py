@@ -167,6 +167,8 @@ def main():
         res = patch(a.template, a.to_seed, a.out, a.packed)
     except PersonaliseError as e:
         sys.exit(f"fpga/personalise.py: {e}")
+    except FileNotFoundError as e:
+        sys.exit(f"fpga/personalise.py: {e.filename} not found (a missing tool: ./scripts/install-tools.sh)")
     if a.expect:
         with open(a.expect) as f, open(a.out) as g:
             res["identical_to_full_build"] = f.read() == g.read()
