@@ -9,7 +9,7 @@ use scu_model::timing::Lanes;
 fn device_suite_on_the_model() {
     for lanes in [Lanes::TINY, Lanes::FAST] {
         let image = suite::test_image(lanes);
-        let m = image.measurement;
+        let m = image.measurement();
         let mut d = Device::new(image);
         suite::run_all(&mut d, lanes.get(), &m);
     }
@@ -23,7 +23,7 @@ fn a_patched_measurement_is_reported_and_survives_a_restore() {
     use scu_model::protocol::slot_mem;
     let m = [0xa5; 32];
     let image = suite::test_image(Lanes::TINY).with_measurement(m);
-    assert_ne!(m, suite::test_image(Lanes::TINY).measurement);
+    assert_ne!(m, suite::test_image(Lanes::TINY).measurement());
     let mut d = Device::new(image);
     suite::info_and_self_test(&mut d, 1, &m);
     suite::attestation(&mut d, &m);

@@ -12,7 +12,7 @@ fn suite_on_rtl(lanes: Lanes) {
     let image = RtlScuPins::image(lanes);
     let rtl = RtlScuPins::build(lanes).expect("a Verilated build");
     let mut d = LockstepDevice::new(rtl, Device::new(image.clone()));
-    suite::run_all(&mut d, lanes.get(), &image.measurement);
+    suite::run_all(&mut d, lanes.get(), &image.measurement());
     assert!(d.transactions() > 100);
 }
 

@@ -17,6 +17,7 @@
 //! bytes) puts that measurement, instead of the firmware's, in the slot
 //! memory: an FPGA build's is its template bitstream's SHA-256.
 
+use hex::FromHex;
 use scu_model::timing::Lanes;
 use std::process::ExitCode;
 
@@ -49,7 +50,9 @@ fn run() -> Result<(), String> {
             "--seed" => seed = args.next().ok_or("--seed needs a value")?.into_bytes(),
             "--measurement" => {
                 let v = args.next().ok_or("--measurement needs 64 hex digits")?;
-                measurement = Some(parse_measurement(&v)?);
+                let m = <[u8; 32]>::from_hex(&v)
+                    .map_err(|e| format!("--measurement: not 64 hex digits ({e}): {v}"))?;
+                measurement = Some(m);
             }
             "-h" | "--help" => {
                 println!(
@@ -91,19 +94,6 @@ fn run() -> Result<(), String> {
             Ok(())
         }
     }
-}
-
-/// A measurement: 64 hex digits.
-fn parse_measurement(v: &str) -> Result<[u8; 32], String> {
-    let bad = || format!("--measurement: not 64 hex digits: {v}");
-    if v.len() != 64 || !v.is_ascii() {
-        return Err(bad());
-    }
-    let mut m = [0u8; 32];
-    for (i, b) in m.iter_mut().enumerate() {
-        *b = u8::from_str_radix(&v[2 * i..2 * i + 2], 16).map_err(|_| bad())?;
-    }
-    Ok(m)
 }
 
 /// `len` bytes, one hex byte a line.

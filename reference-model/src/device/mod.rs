@@ -78,8 +78,6 @@ pub struct DeviceImage {
     pub program: DevProgram,
     /// Constant ROM.
     pub const_rom: [u8; image::rom::SIZE],
-    /// The measurement INFO and attestation report (in the slot memory).
-    pub measurement: [u8; 32],
     /// Initial slot memory.
     pub slots: Vec<u8>,
     /// Seed of the simulated raw source.
@@ -108,17 +106,24 @@ impl DeviceImage {
             rng_seed: p.rng_seed,
             engine,
             program,
-            measurement,
         }
     }
 
     /// The image reporting `measurement` instead of its firmware
     /// measurement: an FPGA build's, the hash of its template bitstream.
     pub fn with_measurement(mut self, measurement: [u8; 32]) -> DeviceImage {
-        let m = slot_mem::MEASUREMENT;
-        self.slots[m..m + 32].copy_from_slice(&measurement);
-        self.measurement = measurement;
+        self.slots[Self::MEASUREMENT].copy_from_slice(&measurement);
         self
+    }
+
+    const MEASUREMENT: core::ops::Range<usize> = slot_mem::MEASUREMENT..slot_mem::MEASUREMENT + 32;
+
+    /// The measurement INFO and attestation report: what the image's slot
+    /// memory holds.
+    pub fn measurement(&self) -> [u8; 32] {
+        let mut m = [0u8; 32];
+        m.copy_from_slice(&self.slots[Self::MEASUREMENT]);
+        m
     }
 
     /// The measurement every device of the `lanes` build reports: it covers

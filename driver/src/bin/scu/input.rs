@@ -110,9 +110,8 @@ mod tests {
 
     #[test]
     fn fpga_build_reports() {
-        let dir = std::env::temp_dir().join(format!("scu-input-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let f = dir.join("report.json");
+        let dir = tempfile::tempdir().expect("dir");
+        let f = dir.path().join("report.json");
         let m = "ab".repeat(32);
         std::fs::write(&f, format!(r#"{{"lanes": 1, "measurement": "{m}"}}"#)).expect("write");
         assert_eq!(fpga_build(&f).expect("report"), ([0xab; 32], 1));
@@ -126,7 +125,6 @@ mod tests {
             let e = fpga_build(&f).expect_err(text).to_string();
             assert!(e.contains(why), "{e}");
         }
-        std::fs::remove_dir_all(&dir).expect("clean up");
     }
 
     #[test]
