@@ -141,6 +141,10 @@ pub struct Device<
     eng_off: DFF<Bits<9>>,
     t_valid: DFF<Bit>,
     t_pc: DFF<Bits<8>>,
+    /// The instruction's opcode, one flag per opcode, registered: the
+    /// program ROM is read with the next pc, so its word is there a cycle
+    /// before the instruction's first cycle.
+    opd: [DFF<Bit>; 24],
 
     // Decode.
     ir: Signal<Local, Bits<64>>,
@@ -155,7 +159,13 @@ pub struct Device<
     target: Signal<Local, Bits<10>>,
     imm: Signal<Local, Bits<10>>,
     // Datapath.
-    base: Signal<Local, Bits<11>>,
+    base: DFF<Bits<11>>,
+    dbase: Signal<Local, Bits<11>>,
+    sbase: Signal<Local, Bits<11>>,
+    i_base: Signal<Local, Bits<9>>,
+    p_sum: Signal<Local, Bits<12>>,
+    q_sum: Signal<Local, Bits<12>>,
+    i_inc: Signal<Local, Bit>,
     i_rd: Signal<Local, Bits<9>>,
     p_rd: Signal<Local, Bits<11>>,
     q_rd: Signal<Local, Bits<11>>,
@@ -177,6 +187,7 @@ pub struct Device<
     fin_status: Signal<Local, Bits<8>>,
     fin_len: Signal<Local, Bits<9>>,
     next_pc: Signal<Local, Bits<8>>,
+    pc_n: Signal<Local, Bits<8>>,
     err_status: Signal<Local, Bits<8>>,
     pol_addr: Signal<Local, Bits<10>>,
     full_len: Signal<Local, Bits<10>>,
@@ -353,6 +364,7 @@ impl<
             eng_off: Default::default(),
             t_valid: Default::default(),
             t_pc: Default::default(),
+            opd: array_init::array_init(|_| Default::default()),
             ir: Default::default(),
             opc: Default::default(),
             dsp: Default::default(),
@@ -365,6 +377,12 @@ impl<
             target: Default::default(),
             imm: Default::default(),
             base: Default::default(),
+            dbase: Default::default(),
+            sbase: Default::default(),
+            i_base: Default::default(),
+            p_sum: Default::default(),
+            q_sum: Default::default(),
+            i_inc: Default::default(),
             i_rd: Default::default(),
             p_rd: Default::default(),
             q_rd: Default::default(),
@@ -386,6 +404,7 @@ impl<
             fin_status: Default::default(),
             fin_len: Default::default(),
             next_pc: Default::default(),
+            pc_n: Default::default(),
             err_status: Default::default(),
             pol_addr: Default::default(),
             full_len: Default::default(),
@@ -492,7 +511,8 @@ impl<
             rowbuf,
             eng_off,
             t_valid,
-            t_pc
+            t_pc,
+            base
         );
         clock!(self, clock, engine, sha, health, spi);
         self.txb.clock.next = self.clock.val();
@@ -506,10 +526,14 @@ impl<
         self.slots.read_clock.next = self.clock.val();
         self.slots.write_clock.next = self.clock.val();
 
-        // ---- Decode (valid from the first Exec cycle) ----
-        self.prog.address.next = self.pc.q.val();
+        // ---- Decode (the word from the Fetch cycle on, opd from the first Exec cycle) ----
         self.ir.next = self.prog.data.val();
         self.opc.next = self.ir.val().get_bits::<5>(self.c_f_op.val().index());
+        for k in 0..24 {
+            self.opd[k].clock.next = self.clock.val();
+            self.opd[k].d.next = self.opc.val() == self.c_op[k].val();
+        }
+        self.pc_n.next = self.pc.q.val();
         self.dsp.next = self.ir.val().get_bits::<3>(self.c_f_dsp.val().index());
         self.drel.next = self.ir.val().get_bit(self.c_f_drel.val().index());
         self.dadr.next = self.ir.val().get_bits::<11>(self.c_f_dadr.val().index());
@@ -521,34 +545,44 @@ impl<
         self.imm.next = self.ir.val().get_bits::<10>(self.c_f_imm.val().index());
 
         // ---- Addresses and data of the byte datapath ----
-        // The current slot's record: 64 + 96 slot = 64 + 64 slot + 32 slot.
-        self.base.next = self.c_records.val()
+        // The current slot's record: 64 + 96 slot = 64 + 64 slot + 32 slot
+        // (registered: a slot is chosen at least a Fetch cycle before use).
+        self.base.d.next = self.c_records.val()
             + (bit_cast::<11, 3>(self.slot_r.q.val()) << 6)
             + (bit_cast::<11, 3>(self.slot_r.q.val()) << 5);
         self.last.next = (self.i.q.val() + 1) == self.ilen.val();
         // A MOVE into SHA waits while the core compresses; its next read
         // stays on the byte not yet written.
         self.stall.next = (self.phase.q.val() == DPhase::Stream)
-            && (self.opc.val() == self.c_op[1].val())
+            && (self.opd[1].q.val())
             && (self.dsp.val() == self.c_sp_sha.val())
             && self.sha.busy.val();
-        self.i_rd.next = self.i.q.val() + 1;
-        if self.phase.q.val() == DPhase::Start {
-            self.i_rd.next = 0.into();
-        }
-        if self.stall.val() {
-            self.i_rd.next = self.i.q.val();
-        }
-        self.p_rd.next = self.dadr.val() + bit_cast::<11, 9>(self.i_rd.val());
-        self.q_rd.next = self.sadr.val() + bit_cast::<11, 9>(self.i_rd.val());
-        self.p_wr.next = self.dadr.val() + bit_cast::<11, 9>(self.i.q.val());
+        // The read index: 0 in the first cycle (Fetch clears i), else i + 1
+        // (i on a stall).
+        self.i_base.next = self.i.q.val();
+        self.i_inc.next = !self.stall.val() && (self.phase.q.val() != DPhase::Start);
+        self.i_rd.next = self.i_base.val() + bit_cast::<9, 1>(self.i_inc.val().into());
+        self.dbase.next = self.dadr.val();
         if self.drel.val() {
-            self.p_rd.next = self.dadr.val() + bit_cast::<11, 9>(self.i_rd.val()) + self.base.val();
-            self.p_wr.next = self.dadr.val() + bit_cast::<11, 9>(self.i.q.val()) + self.base.val();
+            self.dbase.next = self.dadr.val() + self.base.q.val();
         }
+        self.sbase.next = self.sadr.val();
         if self.srel.val() {
-            self.q_rd.next = self.sadr.val() + bit_cast::<11, 9>(self.i_rd.val()) + self.base.val();
+            self.sbase.next = self.sadr.val() + self.base.q.val();
         }
+        // base + i_base + i_inc as one carry chain: i_inc enters below bit 0
+        // of both operands.
+        self.p_sum.next = ((bit_cast::<12, 11>(self.dbase.val()) << 1)
+            | bit_cast::<12, 1>(self.i_inc.val().into()))
+            + ((bit_cast::<12, 9>(self.i_base.val()) << 1)
+                | bit_cast::<12, 1>(self.i_inc.val().into()));
+        self.q_sum.next = ((bit_cast::<12, 11>(self.sbase.val()) << 1)
+            | bit_cast::<12, 1>(self.i_inc.val().into()))
+            + ((bit_cast::<12, 9>(self.i_base.val()) << 1)
+                | bit_cast::<12, 1>(self.i_inc.val().into()));
+        self.p_rd.next = self.p_sum.val().get_bits::<11>(1);
+        self.q_rd.next = self.q_sum.val().get_bits::<11>(1);
+        self.p_wr.next = self.dbase.val() + bit_cast::<11, 9>(self.i.q.val());
         self.p_reg.next = self.dadr.val().get_bits::<5>(5);
         self.q_reg.next = self.sadr.val().get_bits::<5>(5);
         self.pol_addr.next = bit_cast::<10, 3>(self.slot_r.q.val());
@@ -593,7 +627,7 @@ impl<
         // The SHA digest is a byte memory like the RAMs (read one cycle after
         // its address).
         self.sha.rd_addr.next = self.q_rd.val().get_bits::<5>(0);
-        if (self.opc.val() == self.c_op[18].val()) && (self.dsp.val() == self.c_sp_sha.val()) {
+        if (self.opd[18].q.val()) && (self.dsp.val() == self.c_sp_sha.val()) {
             self.sha.rd_addr.next = self.p_rd.val().get_bits::<5>(0);
         }
         // Engine error -> status (scu_model::device::engine_status).
@@ -670,7 +704,7 @@ impl<
             }
             CState::Exec => match self.phase.q.val() {
                 DPhase::Start => {
-                    if self.opc.val() == self.c_op[1].val() {
+                    if self.opd[1].q.val() {
                         // MOVE
                         if self.ilen.val() == 0 {
                             self.retire.next = true;
@@ -679,54 +713,54 @@ impl<
                         } else {
                             self.phase.d.next = DPhase::Stream;
                         }
-                    } else if self.opc.val() == self.c_op[18].val() {
+                    } else if self.opd[18].q.val() {
                         // CMP
                         self.eq.d.next = true;
                         self.phase.d.next = DPhase::Stream;
                         if self.ilen.val() == 0 {
                             self.retire.next = true;
                         }
-                    } else if self.opc.val() == self.c_op[2].val() {
+                    } else if self.opd[2].q.val() {
                         self.engine.start.next = true;
                         self.phase.d.next = DPhase::WaitEngine;
-                    } else if self.opc.val() == self.c_op[3].val() {
+                    } else if self.opd[3].q.val() {
                         self.finish.next = true;
                         self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
                         self.fin_len.next = self.ilen.val();
-                    } else if self.opc.val() == self.c_op[23].val() {
+                    } else if self.opd[23].q.val() {
                         self.finish.next = true;
                         self.fin_status.next = self.status_reg.q.val();
-                    } else if (self.opc.val() == self.c_op[4].val())
-                        || (self.opc.val() == self.c_op[7].val())
-                        || (self.opc.val() == self.c_op[8].val())
+                    } else if (self.opd[4].q.val())
+                        || (self.opd[7].q.val())
+                        || (self.opd[8].q.val())
                     {
                         // SLOT, CHKPOL, SETPOL read RX (the src address).
                         self.phase.d.next = DPhase::Act;
-                    } else if (self.opc.val() == self.c_op[6].val())
-                        || (self.opc.val() == self.c_op[9].val())
-                        || (self.opc.val() == self.c_op[22].val())
+                    } else if (self.opd[6].q.val())
+                        || (self.opd[9].q.val())
+                        || (self.opd[22].q.val())
                     {
                         // REQUIRE, ORPOL, POLICY read the slot's policy byte.
                         self.slots.read_address.next = self.pol_addr.val();
                         self.phase.d.next = DPhase::Act;
-                    } else if self.opc.val() == self.c_op[5].val() {
+                    } else if self.opd[5].q.val() {
                         self.slot_r.d.next = bit_cast::<3, 10>(self.imm.val());
                         self.retire.next = true;
-                    } else if self.opc.val() == self.c_op[10].val() {
+                    } else if self.opd[10].q.val() {
                         // The core then overwrites H (busy until `ends`).
                         self.sha.init.next = true;
                         self.phase.d.next = DPhase::WaitSha;
-                    } else if self.opc.val() == self.c_op[11].val() {
+                    } else if self.opd[11].q.val() {
                         self.sha.finish.next = true;
                         self.phase.d.next = DPhase::WaitSha;
-                    } else if self.opc.val() == self.c_op[12].val() {
+                    } else if self.opd[12].q.val() {
                         // ONERR
                         if self.eng_err.q.val() != 0 {
                             self.status_reg.d.next = self.err_status.val();
                             self.next_pc.next = bit_cast::<8, 10>(self.target.val());
                         }
                         self.retire.next = true;
-                    } else if self.opc.val() == self.c_op[13].val() {
+                    } else if self.opd[13].q.val() {
                         // RETRY
                         if (self.eng_err.q.val() & bit_cast::<8, 10>(self.imm.val())) != 0 {
                             if self.retries.q.val() != 0 {
@@ -738,37 +772,37 @@ impl<
                             }
                         }
                         self.retire.next = true;
-                    } else if self.opc.val() == self.c_op[14].val() {
+                    } else if self.opd[14].q.val() {
                         self.retries.d.next = bit_cast::<8, 10>(self.imm.val());
                         self.retire.next = true;
-                    } else if self.opc.val() == self.c_op[15].val() {
+                    } else if self.opd[15].q.val() {
                         self.next_pc.next = bit_cast::<8, 10>(self.target.val());
                         self.retire.next = true;
-                    } else if self.opc.val() == self.c_op[16].val() {
+                    } else if self.opd[16].q.val() {
                         if self.cmd_r.q.val() == bit_cast::<8, 10>(self.imm.val()) {
                             self.next_pc.next = bit_cast::<8, 10>(self.target.val());
                         }
                         self.retire.next = true;
-                    } else if self.opc.val() == self.c_op[17].val() {
+                    } else if self.opd[17].q.val() {
                         if self.rx_len.q.val() != self.ilen.val() {
                             self.finish.next = true;
                             self.fin_status.next = self.s_bad_length.val();
                         } else {
                             self.retire.next = true;
                         }
-                    } else if self.opc.val() == self.c_op[19].val() {
+                    } else if self.opd[19].q.val() {
                         if self.health.failed.val() {
                             self.finish.next = true;
                             self.fin_status.next = self.s_rng_failure.val();
                         } else {
                             self.retire.next = true;
                         }
-                    } else if self.opc.val() == self.c_op[20].val() {
+                    } else if self.opd[20].q.val() {
                         // INC: read the least significant byte first.
                         self.slots.read_address.next = bit_cast::<10, 11>(self.inc_addr.val());
                         self.carry.d.next = true;
                         self.phase.d.next = DPhase::Inc;
-                    } else if self.opc.val() == self.c_op[21].val() {
+                    } else if self.opd[21].q.val() {
                         // FLAGS
                         self.txm.write_enable.next = true;
                         self.txm.write_address.next = bit_cast::<8, 11>(self.dadr.val());
@@ -786,7 +820,7 @@ impl<
                 }
                 DPhase::Act => {
                     self.retire.next = true;
-                    if self.opc.val() == self.c_op[4].val() {
+                    if self.opd[4].q.val() {
                         if self.rxm.read_data.val() >= self.c_slots.val() {
                             self.retire.next = false;
                             self.finish.next = true;
@@ -795,21 +829,21 @@ impl<
                             self.slot_r.d.next = bit_cast::<3, 8>(self.rxm.read_data.val());
                         }
                     }
-                    if (self.opc.val() == self.c_op[7].val())
+                    if (self.opd[7].q.val())
                         && ((self.rxm.read_data.val() & !self.c_requestable.val()) != 0)
                     {
                         self.retire.next = false;
                         self.finish.next = true;
                         self.fin_status.next = self.s_bad_policy.val();
                     }
-                    if self.opc.val() == self.c_op[8].val() {
+                    if self.opd[8].q.val() {
                         self.slots.write_enable.next = true;
                         self.slots.write_address.next = self.pol_addr.val();
                         self.slots.write_data.next = (self.rxm.read_data.val()
                             & self.c_requestable.val())
                             | self.c_valid.val();
                     }
-                    if self.opc.val() == self.c_op[6].val() {
+                    if self.opd[6].q.val() {
                         // REQUIRE: mask in len, value in target, status in imm.
                         if (self.slots.read_data.val() & bit_cast::<8, 9>(self.ilen.val()))
                             != bit_cast::<8, 10>(self.target.val())
@@ -819,20 +853,20 @@ impl<
                             self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
                         }
                     }
-                    if self.opc.val() == self.c_op[9].val() {
+                    if self.opd[9].q.val() {
                         self.slots.write_enable.next = true;
                         self.slots.write_address.next = self.pol_addr.val();
                         self.slots.write_data.next =
                             self.slots.read_data.val() | bit_cast::<8, 10>(self.imm.val());
                     }
-                    if self.opc.val() == self.c_op[22].val() {
+                    if self.opd[22].q.val() {
                         self.txm.write_enable.next = true;
                         self.txm.write_address.next = bit_cast::<8, 11>(self.dadr.val());
                         self.txm.write_data.next = self.slots.read_data.val();
                     }
                 }
                 DPhase::Stream => {
-                    if self.opc.val() == self.c_op[18].val() {
+                    if self.opd[18].q.val() {
                         self.eq.d.next =
                             self.eq.q.val() && (self.p_data.val() == self.q_data.val());
                         self.i.d.next = self.i.q.val() + 1;
@@ -931,7 +965,7 @@ impl<
         // MOVE reads: the source at i_rd (set above, held on a stall). CMP
         // reads both operands at i_rd, each from its own memory.
         if (self.phase.q.val() == DPhase::Start) || (self.phase.q.val() == DPhase::Stream) {
-            if self.opc.val() == self.c_op[18].val() {
+            if self.opd[18].q.val() {
                 if self.dsp.val() == self.c_sp_rx.val() {
                     self.rxm.read_address.next = bit_cast::<7, 11>(self.p_rd.val());
                 }
@@ -948,10 +982,10 @@ impl<
                 self.rxm.read_address.next = bit_cast::<7, 11>(self.q_rd.val());
                 self.txm.read_address.next = bit_cast::<8, 11>(self.q_rd.val());
                 self.konst.address.next = bit_cast::<8, 11>(self.q_rd.val());
-                if (self.opc.val() != self.c_op[6].val())
-                    && (self.opc.val() != self.c_op[9].val())
-                    && (self.opc.val() != self.c_op[22].val())
-                    && (self.opc.val() != self.c_op[20].val())
+                if !self.opd[6].q.val()
+                    && !self.opd[9].q.val()
+                    && !self.opd[22].q.val()
+                    && !self.opd[20].q.val()
                 {
                     self.slots.read_address.next = bit_cast::<10, 11>(self.q_rd.val());
                 }
@@ -960,7 +994,7 @@ impl<
 
         // ---- Retirement ----
         if self.retire.val() {
-            self.pc.d.next = self.next_pc.val();
+            self.pc_n.next = self.next_pc.val();
             self.cstate.d.next = CState::Fetch;
             self.t_valid.d.next = true;
             self.t_pc.d.next = self.pc.q.val();
@@ -1109,7 +1143,7 @@ impl<
                         self.resp_len.d.next = self.resp_len.q.val();
                         self.run_tag.d.next = self.tag_r.q.val();
                         self.rx_len.d.next = bit_cast::<9, 16>(self.req_len.val());
-                        self.pc.d.next = 0.into();
+                        self.pc_n.next = 0.into();
                         self.cstate.d.next = CState::Fetch;
                     }
                 } else if self.op_r.q.val() != self.c_op_response.val() {
@@ -1119,6 +1153,9 @@ impl<
                 }
             }
         }
+
+        self.pc.d.next = self.pc_n.val();
+        self.prog.address.next = self.pc_n.val();
 
         // ---- Outputs ----
         self.miso.next = self.spi.miso.val();

@@ -20,6 +20,13 @@
 //! 16 such passes and a final one with a = 0 that also computes T - p. Mod n
 //! each row is a multiply pass (T >> 16) + a_i B, a quotient cycle
 //! q = t0 n' and a reduce pass T + q n, then a final shift pass.
+//!
+//! For the clock, the datapath's selects come from flip-flops: the decode
+//! is registered (the ROM is read with the next pc, a cycle early), the
+//! sequencer's predicates and the modulus words are computed a cycle ahead
+//! from its next state, the final pass's T - m runs a chunk behind the sum
+//! (its last chunk in the first write), and the reduce pass's carry joins
+//! Ttop a cycle late. None of this changes a cycle count.
 
 use crate::digest::RowDigest;
 use crate::lane::Lane;
@@ -191,6 +198,29 @@ pub struct Engine<
     t_dest: DFF<Bits<8>>,
     t_digest: DFF<Bits<16>>,
     done_r: DFF<Bit>,
+    // Registered control: predicates and operands of the next cycle, so
+    // that the datapath's selects come straight from flip-flops.
+    lastc: DFF<Bit>,
+    lastr: DFF<Bit>,
+    pass_nz: DFF<Bit>,
+    pass16: DFF<Bit>,
+    opk_r: DFF<Op>,
+    modn_r: DFF<Bit>,
+    add_r: DFF<Bit>,
+    addsub_r: DFF<Bit>,
+    tvs_r: DFF<Bit>,
+    mrow: DFF<Bits<RB>>,
+    mchunk: DFF<Bits<CH>>,
+    mprev: DFF<Bits<CH>>,
+    red_one: [DFF<Bit>; L],
+    red_ffff: [DFF<Bit>; L],
+    wfirst: DFF<Bit>,
+    in_mulpass: DFF<Bit>,
+    in_pass0: DFF<Bit>,
+    in_passr: DFF<Bit>,
+    in_quot: DFF<Bit>,
+    tadd: DFF<Bits<24>>,
+    tpend: DFF<Bit>,
 
     // Decode.
     ir: Signal<Local, Bits<32>>,
@@ -218,6 +248,19 @@ pub struct Engine<
     w_row: Signal<Local, Bits<4>>,
     use_alt_now: Signal<Local, Bit>,
     addsub: Signal<Local, Bit>,
+    // Next state.
+    phase_n: Signal<Local, Phase>,
+    pass_n: Signal<Local, Bits<5>>,
+    chunk_n: Signal<Local, Bits<5>>,
+    row_n: Signal<Local, Bits<4>>,
+    pc_n: Signal<Local, Bits<10>>,
+    alt: Signal<Local, Bit>,
+    alt_sel: Signal<Local, Bit>,
+    late_sel: Signal<Local, Bit>,
+    early: Signal<Local, Bits<RB>>,
+    tside: Signal<Local, Bits<RB>>,
+    wx: Signal<Local, Bits<RB>>,
+    wy: Signal<Local, Bits<RB>>,
     // Retirement.
     retire: Signal<Local, Bit>,
     halt: Signal<Local, Bit>,
@@ -239,6 +282,7 @@ pub struct Engine<
     lane_x: Signal<Local, Bits<16>>,
     lane_y: Signal<Local, Bits<CH>>,
     red_on: Signal<Local, Bit>,
+    pw: Signal<Local, Bits<16>>,
     window: Signal<Local, Bits<SW>>,
     sum: Signal<Local, Bits<SW>>,
     part: [Signal<Local, Bits<SW>>; L],
@@ -390,6 +434,40 @@ impl<
             t_dest: Default::default(),
             t_digest: Default::default(),
             done_r: Default::default(),
+            lastc: Default::default(),
+            lastr: Default::default(),
+            pass_nz: Default::default(),
+            pass16: Default::default(),
+            opk_r: Default::default(),
+            modn_r: Default::default(),
+            add_r: Default::default(),
+            addsub_r: Default::default(),
+            tvs_r: Default::default(),
+            mrow: Default::default(),
+            mchunk: Default::default(),
+            mprev: Default::default(),
+            red_one: array_init::array_init(|_| Default::default()),
+            red_ffff: array_init::array_init(|_| Default::default()),
+            wfirst: Default::default(),
+            in_mulpass: Default::default(),
+            in_pass0: Default::default(),
+            in_passr: Default::default(),
+            in_quot: Default::default(),
+            tadd: Default::default(),
+            tpend: Default::default(),
+            phase_n: Default::default(),
+            pass_n: Default::default(),
+            chunk_n: Default::default(),
+            row_n: Default::default(),
+            pc_n: Default::default(),
+            alt: Default::default(),
+            alt_sel: Default::default(),
+            late_sel: Default::default(),
+            early: Default::default(),
+            tside: Default::default(),
+            wx: Default::default(),
+            wy: Default::default(),
+            pw: Default::default(),
             ir: Default::default(),
             opc: Default::default(),
             opk: Default::default(),
@@ -521,15 +599,23 @@ impl<
         dff_setup!(
             self, clock, state, phase, pc, cnt, flag, errs, sp, row, chunk, pass, breg, treg, ttop,
             carry, mreg, dborrow, use_alt, c1, c2, eqacc, dig, t_valid, t_pc, t_dest, t_digest,
-            done_r
+            done_r, lastc, lastr, pass_nz, pass16, opk_r, modn_r, add_r, addsub_r, tvs_r, mrow,
+            mchunk, mprev, wfirst, in_mulpass, in_pass0, in_passr, in_quot, tadd, tpend
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
             self.stack[i].d.next = self.stack[i].q.val();
         }
+        for l in 0..L {
+            self.red_one[l].clock.next = self.clock.val();
+            self.red_ffff[l].clock.next = self.clock.val();
+        }
         self.rf.clock.next = self.clock.val();
         self.rom.clock.next = self.clock.val();
-        self.rom.address.next = self.pc.q.val();
+        // The ROM is read with the next pc (see the end), so an instruction's
+        // word is there from its Fetch cycle and its registered decode from
+        // its first Exec cycle.
+        self.pc_n.next = self.pc.q.val();
 
         // ---- Decode (valid from the first Exec cycle on) ----
         self.ir.next = self.rom.data.val();
@@ -591,25 +677,22 @@ impl<
         }
 
         // ---- Shared datapath values ----
-        self.modv.next = self.c_p.val();
-        if self.modn.val() {
-            self.modv.next = self.c_n.val();
-        }
-        self.row_off.next = bit_cast::<9, 4>(self.row.q.val()) << self.c_log2rb.val();
-        self.chunk_off.next = bit_cast::<9, 5>(self.chunk.q.val()) << self.c_log2ch.val();
-        self.mod_row.next = self.modv.val().get_bits::<RB>(self.row_off.val().index());
-        self.mod_chunk.next = self.modv.val().get_bits::<CH>(self.chunk_off.val().index());
-        self.last_row.next = self.row.q.val() == self.c_last_row.val();
-        self.last_chunk.next = self.chunk.q.val() == self.c_last_chunk.val();
+        // Outside an instruction's first cycle the datapath reads registered
+        // copies of the decode and of the sequencer's predicates, which the
+        // end of this block computes from the next state.
+        self.mod_row.next = self.mrow.q.val();
+        self.mod_chunk.next = self.mchunk.q.val();
+        self.last_row.next = self.lastr.q.val();
+        self.last_chunk.next = self.lastc.q.val();
 
         // Row ALU: ADD/SUB use their own mode, TEST subtracts.
         self.alu.a.next = self.rf.rdata_a.val();
         self.alu.b.next = self.rf.rdata_b.val();
-        if (self.opk.val() == Op::Test) && self.t_vsmod.val() {
+        if self.tvs_r.q.val() {
             self.alu.b.next = self.mod_row.val();
         }
         self.alu.m.next = self.mod_row.val();
-        self.alu.sub.next = self.opk.val() != Op::Add;
+        self.alu.sub.next = !self.add_r.q.val();
         self.alu.c1_in.next = self.c1.q.val();
         self.alu.c2_in.next = self.c2.q.val();
 
@@ -624,7 +707,7 @@ impl<
         self.b_off.next =
             bit_cast::<9, 5>((self.chunk.q.val() << self.c_log2l.val()) & self.c_wmask.val()) << 4;
         self.b_chunk.next = self.breg.q.val().get_bits::<CH>(0);
-        if self.pass.q.val() == 0 {
+        if !self.pass_nz.q.val() {
             self.b_chunk.next = self
                 .rf
                 .rdata_b
@@ -633,14 +716,10 @@ impl<
         }
         self.lane_x.next = 0.into();
         self.lane_y.next = self.b_chunk.val();
-        self.red_on.next = false;
-        if self.phase.q.val() == Phase::Pass {
-            if self.pass.q.val() != 16 {
-                self.lane_x.next = self.a_word.val();
-            }
-            self.red_on.next = !self.modn.val() && (self.pass.q.val() != 0);
+        if self.in_mulpass.q.val() {
+            self.lane_x.next = self.a_word.val();
         }
-        if self.phase.q.val() == Phase::PassR {
+        if self.in_passr.q.val() {
             self.lane_x.next = self.mreg.q.val();
             self.lane_y.next = self.mod_chunk.val();
         }
@@ -648,19 +727,13 @@ impl<
             self.lanes[l].x.next = self.lane_x.val();
             self.lanes[l].y.next = self.lane_y.val().get_bits::<16>(16 * l);
             self.lanes[l].m.next = self.mreg.q.val();
-            self.lanes[l].pw.next = 0.into();
-            if self.red_on.val() {
-                self.lanes[l].pw.next = self
-                    .c_pprime
-                    .val()
-                    .get_bits::<16>(self.chunk_off.val().index() + 16 * l);
-            }
+            self.lanes[l].one.next = self.red_one[l].q.val();
+            self.lanes[l].ffff.next = self.red_ffff[l].q.val();
         }
-        // The quotient step mod n: q = t0 n' in lane 0.
-        if self.phase.q.val() == Phase::Quot {
+        // The quotient step mod n: q = t0 n' in lane 0 (reduction is off mod n).
+        if self.in_quot.q.val() {
             self.lanes[0].x.next = self.treg.q.val().get_bits::<16>(0);
             self.lanes[0].y.next = self.c_nprime.val();
-            self.lanes[0].pw.next = 0.into();
         }
 
         // The chunk window: T >> 16 (Ttop as the last word), T, or zero.
@@ -668,12 +741,12 @@ impl<
         if self.last_chunk.val() {
             self.window.next =
                 bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(16) & self.c_win_mask.val())
-                    + (bit_cast::<SW, 24>(self.ttop.q.val()) << self.c_top_lane.val());
+                    | (bit_cast::<SW, 24>(self.ttop.q.val()) << self.c_top_lane.val());
         }
-        if self.phase.q.val() == Phase::PassR {
+        if self.in_passr.q.val() {
             self.window.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(0));
         }
-        if (self.phase.q.val() == Phase::Pass) && (self.pass.q.val() == 0) {
+        if self.in_pass0.q.val() {
             self.window.next = 0.into();
         }
         self.part[0].next =
@@ -686,9 +759,15 @@ impl<
         }
         self.new_chunk.next = self.sum.val().get_bits::<CH>(0);
         self.carry_out.next = self.sum.val().get_bits::<24>(self.c_ch.val().index());
-        // T - m of the final pass, a chunk at a time.
-        self.dfull.next = bit_cast::<SW, CH>(self.new_chunk.val())
-            - bit_cast::<SW, CH>(self.mod_chunk.val())
+        // T - m of the final pass, a chunk at a time and a cycle behind: the
+        // chunk the previous cycle put on top of Treg, less the modulus chunk
+        // it was compared with. The last chunk's comes in the first write.
+        self.dfull.next = bit_cast::<SW, CH>(
+            self.treg
+                .q
+                .val()
+                .get_bits::<CH>(self.c_top_ch.val().index()),
+        ) - bit_cast::<SW, CH>(self.mprev.q.val())
             - bit_cast::<SW, 1>(self.dborrow.q.val().into());
 
         // FLAG: bits cnt and cnt + 1 of the scalar (bit 256 reads as 0).
@@ -723,40 +802,58 @@ impl<
 
         // ADD and SUB write t (s -/+ m) instead of s when the carries out of
         // the last row say so; that row's read is the cycle of the first write.
-        self.addsub.next = (self.opk.val() == Op::Add) || (self.opk.val() == Op::Sub);
+        self.addsub.next = self.addsub_r.q.val();
         self.use_alt_now.next = self.alu.c1_out.val();
-        if self.opk.val() == Op::Add {
+        if self.add_r.q.val() {
             self.use_alt_now.next = self.alu.c1_out.val() || !self.alu.c2_out.val();
+        }
+        // MUL's choice comes with the last chunk of T - m, in its first write:
+        // T - m when T >= m (a carry out of T, or no borrow).
+        self.alt.next = self.use_alt.q.val();
+        if self.wfirst.q.val() {
+            self.alt.next =
+                (self.ttop.q.val() != 0) || !self.dfull.val().get_bit(self.c_ch.val().index());
         }
         // The row written this cycle: COPY streams port A; CSWAP streams a's
         // new rows (b's when F is set) and then writes b's from the buffers;
-        // MUL writes T or T - m; ADD and SUB write s or t from the buffers'
-        // second row (their first write comes before the last row shifts in).
-        self.w_data.next = self.treg.q.val().get_bits::<RB>(0);
+        // MUL writes T (Treg's first row) or T - m (Breg's second row); ADD
+        // and SUB write s or t from the buffers' second row (their first
+        // write comes before the last row shifts in). The choice that waits
+        // for the carries (alt_sel) is the last mux; while idle the host's
+        // data is written.
+        self.early.next = self.treg.q.val().get_bits::<RB>(0);
         if self.phase.q.val() == Phase::Stream {
-            self.w_data.next = self.rf.rdata_a.val();
-            if (self.opk.val() == Op::Cswap) && self.flag.q.val() {
-                self.w_data.next = self.rf.rdata_b.val();
-            }
-            if self.addsub.val() {
-                self.w_data.next = self.treg.q.val().get_bits::<RB>(self.c_rb.val().index());
-                if self.use_alt_now.val() {
-                    self.w_data.next = self.breg.q.val().get_bits::<RB>(self.c_rb.val().index());
-                }
-            }
-        }
-        if self.phase.q.val() == Phase::WriteA {
-            if self.addsub.val() {
-                self.w_data.next = self.treg.q.val().get_bits::<RB>(self.c_rb.val().index());
-                if self.use_alt.q.val() {
-                    self.w_data.next = self.breg.q.val().get_bits::<RB>(self.c_rb.val().index());
-                }
-            } else if self.use_alt.q.val() {
-                self.w_data.next = self.breg.q.val().get_bits::<RB>(0);
+            self.early.next = self.rf.rdata_a.val();
+            if (self.opk_r.q.val() == Op::Cswap) && self.flag.q.val() {
+                self.early.next = self.rf.rdata_b.val();
             }
         }
         if (self.phase.q.val() == Phase::WriteB) && !self.flag.q.val() {
-            self.w_data.next = self.breg.q.val().get_bits::<RB>(0);
+            self.early.next = self.breg.q.val().get_bits::<RB>(0);
+        }
+        if self.state.q.val() == EngState::Idle {
+            self.early.next = self.host_wdata.val();
+        }
+        self.tside.next = self.treg.q.val().get_bits::<RB>(self.c_rb.val().index());
+        if !self.addsub.val() {
+            self.tside.next = self.treg.q.val().get_bits::<RB>(0);
+        }
+        self.late_sel.next = (self.state.q.val() == EngState::Exec)
+            && (((self.phase.q.val() == Phase::Stream) && self.addsub.val())
+                || (self.phase.q.val() == Phase::WriteA));
+        self.wx.next = self.early.val();
+        self.wy.next = self.early.val();
+        if self.late_sel.val() {
+            self.wx.next = self.breg.q.val().get_bits::<RB>(self.c_rb.val().index());
+            self.wy.next = self.tside.val();
+        }
+        self.alt_sel.next = self.alt.val();
+        if self.phase.q.val() == Phase::Stream {
+            self.alt_sel.next = self.use_alt_now.val();
+        }
+        self.w_data.next = self.wy.val();
+        if self.alt_sel.val() {
+            self.w_data.next = self.wx.val();
         }
         self.fold.d_in.next = self.dig.q.val();
         self.fold.row.next = self.w_data.val();
@@ -780,12 +877,21 @@ impl<
         self.next_pass.next = self.pass.q.val() + 1;
         self.t_valid.d.next = false;
         self.done_r.d.next = false;
+        self.wfirst.d.next = false;
+        self.tpend.d.next = false;
+        if self.tpend.q.val() {
+            self.ttop.d.next = self.ttop.q.val() + self.tadd.q.val();
+        }
+        self.phase_n.next = self.phase.q.val();
+        self.pass_n.next = self.pass.q.val();
+        self.chunk_n.next = self.chunk.q.val();
+        self.row_n.next = self.row.q.val();
 
         // ---- Sequencer ----
         match self.state.q.val() {
             EngState::Idle => {
                 if self.start.val() {
-                    self.pc.d.next = self.entry.val();
+                    self.pc_n.next = self.entry.val();
                     self.state.d.next = EngState::Fetch;
                     self.errs.d.next = 0.into();
                     self.cnt.d.next = 0.into();
@@ -795,13 +901,13 @@ impl<
             }
             EngState::Fetch => {
                 self.state.d.next = EngState::Exec;
-                self.phase.d.next = Phase::Start;
+                self.phase_n.next = Phase::Start;
             }
             EngState::Exec => match self.phase.q.val() {
                 Phase::Start => {
-                    self.row.d.next = 0.into();
-                    self.chunk.d.next = 0.into();
-                    self.pass.d.next = 0.into();
+                    self.row_n.next = 0.into();
+                    self.chunk_n.next = 0.into();
+                    self.pass_n.next = 0.into();
                     self.carry.d.next = 0.into();
                     self.dborrow.d.next = false;
                     self.c1.d.next = false;
@@ -809,24 +915,24 @@ impl<
                     self.eqacc.d.next = true;
                     self.dig.d.next = 0.into();
                     // SEC_CM: CTRL.NO_DATA_BRANCH (only DJNZ below looks at a value: the counter)
-                    match self.opk.val() {
+                    match self.opk_r.q.val() {
                         Op::Mul => {
-                            self.phase.d.next = Phase::Pass;
+                            self.phase_n.next = Phase::Pass;
                         }
                         Op::Add => {
-                            self.phase.d.next = Phase::Stream;
+                            self.phase_n.next = Phase::Stream;
                         }
                         Op::Sub => {
-                            self.phase.d.next = Phase::Stream;
+                            self.phase_n.next = Phase::Stream;
                         }
                         Op::Copy => {
-                            self.phase.d.next = Phase::Stream;
+                            self.phase_n.next = Phase::Stream;
                         }
                         Op::Cswap => {
-                            self.phase.d.next = Phase::Stream;
+                            self.phase_n.next = Phase::Stream;
                         }
                         Op::Test => {
-                            self.phase.d.next = Phase::Stream;
+                            self.phase_n.next = Phase::Stream;
                         }
                         Op::Flag => {
                             self.a_row.next =
@@ -834,7 +940,7 @@ impl<
                             self.b_reg.next = self.ra.val();
                             self.b_row.next =
                                 bit_cast::<5, 10>(self.cnt1.val() >> self.c_log2rb.val());
-                            self.phase.d.next = Phase::FlagEval;
+                            self.phase_n.next = Phase::FlagEval;
                         }
                         Op::SetCnt => {
                             self.new_cnt.next = self.count.val();
@@ -904,11 +1010,11 @@ impl<
                 Phase::Stream => {
                     self.a_row.next = bit_cast::<5, 4>(self.row.q.val()) + 1;
                     self.b_row.next = bit_cast::<5, 4>(self.row.q.val()) + 1;
-                    self.row.d.next = self.row.q.val() + 1;
+                    self.row_n.next = self.row.q.val() + 1;
                     self.c1.d.next = self.alu.c1_out.val();
                     self.c2.d.next = self.alu.c2_out.val();
                     self.eqacc.d.next = self.eqacc.q.val() && self.alu.eq.val();
-                    if self.opk.val() == Op::Copy {
+                    if self.opk_r.q.val() == Op::Copy {
                         self.w_en.next = true;
                         self.dig.d.next = self.fold.d_out.val();
                         if self.last_row.val() {
@@ -916,13 +1022,13 @@ impl<
                             self.r_dest.next = bit_cast::<8, 5>(self.rd.val());
                         }
                     }
-                    if (self.opk.val() == Op::Add) || (self.opk.val() == Op::Sub) {
+                    if (self.opk_r.q.val() == Op::Add) || (self.opk_r.q.val() == Op::Sub) {
                         self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
                             | (bit_cast::<256, RB>(self.alu.s.val()) << self.c_top_rb.val());
                         self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
                             | (bit_cast::<256, RB>(self.alu.t.val()) << self.c_top_rb.val());
                     }
-                    if self.opk.val() == Op::Cswap {
+                    if self.opk_r.q.val() == Op::Cswap {
                         // a's new row now (SEC_CM: LADDER.CSWAP_DATA: both
                         // registers rewritten, F only selects data).
                         self.w_en.next = true;
@@ -934,20 +1040,20 @@ impl<
                             | (bit_cast::<256, RB>(self.rf.rdata_b.val()) << self.c_top_rb.val());
                     }
                     if self.last_row.val() {
-                        self.row.d.next = 0.into();
-                        self.phase.d.next = Phase::WriteA;
+                        self.row_n.next = 0.into();
+                        self.phase_n.next = Phase::WriteA;
                         self.use_alt.d.next = self.use_alt_now.val();
                         if self.addsub.val() {
                             // Row 0 now; rows 1 .. R - 1 in WriteA.
                             self.w_en.next = true;
                             self.w_row.next = 0.into();
                             self.dig.d.next = self.fold.d_out.val();
-                            self.row.d.next = 1.into();
+                            self.row_n.next = 1.into();
                         }
-                        if self.opk.val() == Op::Cswap {
-                            self.phase.d.next = Phase::WriteB;
+                        if self.opk_r.q.val() == Op::Cswap {
+                            self.phase_n.next = Phase::WriteB;
                         }
-                        if self.opk.val() == Op::Test {
+                        if self.opk_r.q.val() == Op::Test {
                             if self.t_raise.val() {
                                 self.new_errs.next = self.errs.q.val()
                                     | (bit_cast::<8, 1>(self.outcome.val().into())
@@ -962,7 +1068,7 @@ impl<
                     }
                 }
                 Phase::WriteA => {
-                    self.row.d.next = self.row.q.val() + 1;
+                    self.row_n.next = self.row.q.val() + 1;
                     self.w_en.next = true;
                     self.dig.d.next = self.fold.d_out.val();
                     self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
@@ -971,13 +1077,20 @@ impl<
                     self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
                         | (bit_cast::<256, RB>(self.breg.q.val().get_bits::<RB>(0))
                             << self.c_top_rb.val());
+                    if self.wfirst.q.val() {
+                        // MUL: the last chunk of T - m joins the rest (a row is a chunk).
+                        self.use_alt.d.next = self.alt.val();
+                        self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
+                            | (bit_cast::<256, CH>(self.dfull.val().get_bits::<CH>(0))
+                                << self.c_top_ch.val());
+                    }
                     if self.last_row.val() {
                         self.retire.next = true;
                         self.r_dest.next = bit_cast::<8, 5>(self.rd.val());
                     }
                 }
                 Phase::WriteB => {
-                    self.row.d.next = self.row.q.val() + 1;
+                    self.row_n.next = self.row.q.val() + 1;
                     self.w_en.next = true;
                     self.w_reg.next = self.rb.val();
                     self.dig.d.next = self.fold.d_out.val();
@@ -1006,15 +1119,17 @@ impl<
                 }
                 Phase::Pass => {
                     // Multiply pass (mod p fused, or mod n), or the final pass (pass 16).
-                    self.chunk.d.next = self.chunk.q.val() + 1;
+                    self.chunk_n.next = self.chunk.q.val() + 1;
                     self.carry.d.next = self.carry_out.val();
                     self.treg.d.next = (self.treg.q.val() >> self.c_ch.val())
                         | (bit_cast::<256, CH>(self.new_chunk.val()) << self.c_top_ch.val());
-                    if self.pass.q.val() == 16 {
+                    if self.pass16.q.val() {
                         self.breg.d.next = (self.breg.q.val() >> self.c_ch.val())
                             | (bit_cast::<256, CH>(self.dfull.val().get_bits::<CH>(0))
                                 << self.c_top_ch.val());
-                        self.dborrow.d.next = self.dfull.val().get_bit(self.c_ch.val().index());
+                        if self.chunk.q.val() != 0 {
+                            self.dborrow.d.next = self.dfull.val().get_bit(self.c_ch.val().index());
+                        }
                     } else {
                         self.breg.d.next = (self.breg.q.val() >> self.c_ch.val())
                             | (bit_cast::<256, CH>(self.b_chunk.val()) << self.c_top_ch.val());
@@ -1024,50 +1139,51 @@ impl<
                         ((self.chunk.q.val() + 1) << self.c_log2l.val()) >> self.c_log2w.val(),
                     );
                     self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
-                    if self.last_chunk.val() && !self.modn.val() {
+                    if self.last_chunk.val() && !self.modn_r.q.val() {
                         self.a_row.next = self.next_pass.val() >> self.c_log2w.val();
                     }
                     if self.last_chunk.val() {
-                        self.chunk.d.next = 0.into();
+                        self.chunk_n.next = 0.into();
                         self.carry.d.next = 0.into();
                         self.ttop.d.next = self.carry_out.val();
-                        if !self.modn.val() {
+                        if !self.modn_r.q.val() {
                             // m for the next pass: the new word 0, now at position L of Treg.
                             self.mreg.d.next =
                                 self.treg.q.val().get_bits::<16>(self.c_ch.val().index());
                         }
-                        if self.pass.q.val() == 16 {
-                            self.phase.d.next = Phase::WriteA;
-                            self.row.d.next = 0.into();
-                            self.use_alt.d.next = (self.carry_out.val() != 0)
-                                || !self.dfull.val().get_bit(self.c_ch.val().index());
-                        } else if self.modn.val() {
-                            self.phase.d.next = Phase::Quot;
+                        if self.pass16.q.val() {
+                            self.phase_n.next = Phase::WriteA;
+                            self.row_n.next = 0.into();
+                            self.wfirst.d.next = true;
+                        } else if self.modn_r.q.val() {
+                            self.phase_n.next = Phase::Quot;
                         } else {
-                            self.pass.d.next = self.next_pass.val();
+                            self.pass_n.next = self.next_pass.val();
                         }
                     }
                 }
                 Phase::Quot => {
                     self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
                     self.mreg.d.next = self.lanes[0].product.val().get_bits::<16>(0);
-                    self.phase.d.next = Phase::PassR;
-                    self.chunk.d.next = 0.into();
+                    self.phase_n.next = Phase::PassR;
+                    self.chunk_n.next = 0.into();
                     self.carry.d.next = 0.into();
                 }
                 Phase::PassR => {
-                    self.chunk.d.next = self.chunk.q.val() + 1;
+                    self.chunk_n.next = self.chunk.q.val() + 1;
                     self.carry.d.next = self.carry_out.val();
                     self.treg.d.next = (self.treg.q.val() >> self.c_ch.val())
                         | (bit_cast::<256, CH>(self.new_chunk.val()) << self.c_top_ch.val());
                     self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
                     if self.last_chunk.val() {
                         self.a_row.next = self.next_pass.val() >> self.c_log2w.val();
-                        self.chunk.d.next = 0.into();
+                        self.chunk_n.next = 0.into();
                         self.carry.d.next = 0.into();
-                        self.ttop.d.next = self.ttop.q.val() + self.carry_out.val();
-                        self.phase.d.next = Phase::Pass;
-                        self.pass.d.next = self.next_pass.val();
+                        // Added to Ttop next cycle (it is read at the next pass's last chunk).
+                        self.tadd.d.next = self.carry_out.val();
+                        self.tpend.d.next = true;
+                        self.phase_n.next = Phase::Pass;
+                        self.pass_n.next = self.next_pass.val();
                     }
                 }
             },
@@ -1076,13 +1192,52 @@ impl<
             }
         }
 
+        // ---- Registered control for the next cycle ----
+        self.phase.d.next = self.phase_n.val();
+        self.pass.d.next = self.pass_n.val();
+        self.chunk.d.next = self.chunk_n.val();
+        self.row.d.next = self.row_n.val();
+        self.lastc.d.next = self.chunk_n.val() == self.c_last_chunk.val();
+        self.lastr.d.next = self.row_n.val() == self.c_last_row.val();
+        self.pass_nz.d.next = self.pass_n.val() != 0;
+        self.pass16.d.next = self.pass_n.val() == 16;
+        self.in_mulpass.d.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() != 16);
+        self.in_pass0.d.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() == 0);
+        self.in_passr.d.next = self.phase_n.val() == Phase::PassR;
+        self.in_quot.d.next = self.phase_n.val() == Phase::Quot;
+        self.opk_r.d.next = self.opk.val();
+        self.modn_r.d.next = self.modn.val();
+        self.add_r.d.next = self.opk.val() == Op::Add;
+        self.addsub_r.d.next = (self.opk.val() == Op::Add) || (self.opk.val() == Op::Sub);
+        self.tvs_r.d.next = (self.opk.val() == Op::Test) && self.t_vsmod.val();
+        self.modv.next = self.c_p.val();
+        if self.modn.val() {
+            self.modv.next = self.c_n.val();
+        }
+        self.row_off.next = bit_cast::<9, 4>(self.row_n.val()) << self.c_log2rb.val();
+        self.chunk_off.next = bit_cast::<9, 5>(self.chunk_n.val()) << self.c_log2ch.val();
+        self.mrow.d.next = self.modv.val().get_bits::<RB>(self.row_off.val().index());
+        self.mchunk.d.next = self.modv.val().get_bits::<CH>(self.chunk_off.val().index());
+        self.mprev.d.next = self.mchunk.q.val();
+        // The sparse reduction words p'_w of each lane (multiply passes mod p but pass 0).
+        self.red_on.next =
+            (self.phase_n.val() == Phase::Pass) && !self.modn.val() && (self.pass_n.val() != 0);
+        for l in 0..L {
+            self.pw.next = self
+                .c_pprime
+                .val()
+                .get_bits::<16>(self.chunk_off.val().index() + 16 * l);
+            self.red_one[l].d.next = self.red_on.val() && (self.pw.val() == 1);
+            self.red_ffff[l].d.next = self.red_on.val() && (self.pw.val() == 0xffff);
+        }
+
         // ---- Retirement ----
         if self.retire.val() {
             self.t_valid.d.next = true;
             self.t_pc.d.next = self.pc.q.val();
             self.t_dest.d.next = self.r_dest.val();
             self.t_digest.d.next = self.r_digest.val();
-            self.pc.d.next = self.next_pc.val();
+            self.pc_n.next = self.next_pc.val();
             self.state.d.next = EngState::Fetch;
             if self.halt.val() {
                 self.state.d.next = EngState::Idle;
@@ -1095,6 +1250,9 @@ impl<
             self.errs.d.next = 0.into();
             self.flag.d.next = false;
         }
+
+        self.pc.d.next = self.pc_n.val();
+        self.rom.address.next = self.pc_n.val();
 
         // ---- Register file ports ----
         self.rf.raddr_a.next = (bit_cast::<AW, 5>(self.a_reg.val()) << self.c_log2r.val())
@@ -1109,7 +1267,6 @@ impl<
         if self.state.q.val() == EngState::Idle {
             self.rf.raddr_a.next = self.host_addr.val();
             self.rf.waddr.next = self.host_addr.val();
-            self.rf.wdata.next = self.host_wdata.val();
             self.rf.we.next = self.host_we.val()
                 && ((self.host_addr.val() >> self.c_log2r.val())
                     < bit_cast::<AW, 5>(self.c_first_const.val()));

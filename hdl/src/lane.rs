@@ -4,9 +4,9 @@
 
 use rust_hdl::prelude::*;
 
-/// `out = (x * y + red(m, pw)) << 16 l`, with `red` = m when pw = 1,
-/// m * 0xffff when pw = 0xffff, else 0 (p' = (p + 1) / 2^16 has only those
-/// words).
+/// `out = (x * y + red) << 16 l`, with `red` = m when the lane's word of
+/// p' is 1, m * 0xffff when it is 0xffff, else 0 (p' = (p + 1) / 2^16 has
+/// only those words; the engine says which, a cycle ahead).
 #[derive(LogicBlock)]
 pub struct Lane<const SW: usize> {
     /// Multiplicand (a word of a, the quotient m, or t0).
@@ -15,8 +15,10 @@ pub struct Lane<const SW: usize> {
     pub y: Signal<In, Bits<16>>,
     /// Reduction multiplier m.
     pub m: Signal<In, Bits<16>>,
-    /// The p' word at this lane's position (0 when reduction is off).
-    pub pw: Signal<In, Bits<16>>,
+    /// The p' word at this lane's position is 1 (and reduction is on).
+    pub one: Signal<In, Bit>,
+    /// The p' word at this lane's position is 0xffff (and reduction is on).
+    pub ffff: Signal<In, Bit>,
     /// The lane's contribution to the chunk sum.
     pub out: Signal<Out, Bits<SW>>,
     /// The bare product (the quotient step reads its low word).
@@ -35,7 +37,8 @@ impl<const SW: usize> Lane<SW> {
             x: Default::default(),
             y: Default::default(),
             m: Default::default(),
-            pw: Default::default(),
+            one: Default::default(),
+            ffff: Default::default(),
             out: Default::default(),
             product: Default::default(),
             prod: Default::default(),
@@ -53,10 +56,10 @@ impl<const SW: usize> Logic for Lane<SW> {
         self.product.next = self.prod.val();
         self.m32.next = bit_cast::<32, 16>(self.m.val());
         self.red.next = 0.into();
-        if self.pw.val() == 1 {
+        if self.one.val() {
             self.red.next = self.m32.val();
         }
-        if self.pw.val() == 0xffff {
+        if self.ffff.val() {
             self.red.next = (self.m32.val() << 16) - self.m32.val();
         }
         self.out.next = (bit_cast::<SW, 32>(self.prod.val()) + bit_cast::<SW, 32>(self.red.val()))

@@ -33,7 +33,12 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     pub eq: Signal<Out, Bit>,
     sfull: Signal<Local, Bits<RSW>>,
     tfull: Signal<Local, Bits<RSW>>,
-    rb_pos: Constant<Bits<16>>,
+    bx: Signal<Local, Bits<RB>>,
+    mx: Signal<Local, Bits<RB>>,
+    cin1: Signal<Local, Bit>,
+    cin2: Signal<Local, Bit>,
+    one: Constant<Bits<RSW>>,
+    cout_pos: Constant<Bits<16>>,
 }
 
 impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
@@ -54,7 +59,12 @@ impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
             eq: Default::default(),
             sfull: Default::default(),
             tfull: Default::default(),
-            rb_pos: Constant::new((RB as u64).into()),
+            bx: Default::default(),
+            mx: Default::default(),
+            cin1: Default::default(),
+            cin2: Default::default(),
+            one: Constant::new(1u64.into()),
+            cout_pos: Constant::new(((RB + 1) as u64).into()),
         }
     }
 }
@@ -62,25 +72,29 @@ impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
 impl<const RB: usize, const RSW: usize> Logic for RowAlu<RB, RSW> {
     #[hdl_gen]
     fn update(&mut self) {
+        // Each chain is one adder with its carry in below bit 0 (x - y - c
+        // = x + !y + !c), so that synthesis builds one carry chain per chain.
+        self.bx.next = self.b.val();
+        self.mx.next = !self.m.val();
+        self.cin1.next = self.c1_in.val();
+        self.cin2.next = !self.c2_in.val();
         if self.sub.val() {
-            self.sfull.next = bit_cast::<RSW, RB>(self.a.val())
-                - bit_cast::<RSW, RB>(self.b.val())
-                - bit_cast::<RSW, 1>(self.c1_in.val().into());
-            self.tfull.next = bit_cast::<RSW, RB>(self.sfull.val().get_bits::<RB>(0))
-                + bit_cast::<RSW, RB>(self.m.val())
-                + bit_cast::<RSW, 1>(self.c2_in.val().into());
-        } else {
-            self.sfull.next = bit_cast::<RSW, RB>(self.a.val())
-                + bit_cast::<RSW, RB>(self.b.val())
-                + bit_cast::<RSW, 1>(self.c1_in.val().into());
-            self.tfull.next = bit_cast::<RSW, RB>(self.sfull.val().get_bits::<RB>(0))
-                - bit_cast::<RSW, RB>(self.m.val())
-                - bit_cast::<RSW, 1>(self.c2_in.val().into());
+            self.bx.next = !self.b.val();
+            self.mx.next = self.m.val();
+            self.cin1.next = !self.c1_in.val();
+            self.cin2.next = self.c2_in.val();
         }
-        self.s.next = self.sfull.val().get_bits::<RB>(0);
-        self.t.next = self.tfull.val().get_bits::<RB>(0);
-        self.c1_out.next = self.sfull.val().get_bit(self.rb_pos.val().index());
-        self.c2_out.next = self.tfull.val().get_bit(self.rb_pos.val().index());
+        self.sfull.next = ((bit_cast::<RSW, RB>(self.a.val()) << 1) | self.one.val())
+            + ((bit_cast::<RSW, RB>(self.bx.val()) << 1)
+                | bit_cast::<RSW, 1>(self.cin1.val().into()));
+        self.s.next = self.sfull.val().get_bits::<RB>(1);
+        self.tfull.next = ((bit_cast::<RSW, RB>(self.s.val()) << 1) | self.one.val())
+            + ((bit_cast::<RSW, RB>(self.mx.val()) << 1)
+                | bit_cast::<RSW, 1>(self.cin2.val().into()));
+        self.t.next = self.tfull.val().get_bits::<RB>(1);
+        // A carry out of an addition; a borrow (no carry) out of a subtraction.
+        self.c1_out.next = self.sfull.val().get_bit(self.cout_pos.val().index()) ^ self.sub.val();
+        self.c2_out.next = self.tfull.val().get_bit(self.cout_pos.val().index()) ^ !self.sub.val();
         self.eq.next = self.a.val() == self.b.val();
     }
 }
