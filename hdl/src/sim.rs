@@ -157,6 +157,22 @@ pub trait ScuTop: Block {
     fn entropy_in(&mut self, _bit: bool) {}
 }
 
+/// `spi_in` and `clock_in` of a top with `sclk`, `mosi`, `cs_n` and `clock`
+/// pins (both tops are their own rust-hdl blocks, with their own fields).
+macro_rules! spi_and_clock_pins {
+    () => {
+        fn spi_in(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
+            self.sclk.next = sclk;
+            self.mosi.next = mosi;
+            self.cs_n.next = cs_n;
+        }
+
+        fn clock_in(&mut self, clk: bool) {
+            self.clock.next = Clock { clk };
+        }
+    };
+}
+
 impl<
         const L: usize,
         const CH: usize,
@@ -167,15 +183,7 @@ impl<
         const AW: usize,
     > ScuTop for ScuSim<L, CH, SW, W, RB, RSW, AW>
 {
-    fn spi_in(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
-        self.sclk.next = sclk;
-        self.mosi.next = mosi;
-        self.cs_n.next = cs_n;
-    }
-
-    fn clock_in(&mut self, clk: bool) {
-        self.clock.next = Clock { clk };
-    }
+    spi_and_clock_pins!();
 
     fn outputs(&self) -> (bool, bool, bool, u8) {
         (
@@ -197,15 +205,7 @@ impl<
         const AW: usize,
     > ScuTop for ScuBoard<L, CH, SW, W, RB, RSW, AW>
 {
-    fn spi_in(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
-        self.sclk.next = sclk;
-        self.mosi.next = mosi;
-        self.cs_n.next = cs_n;
-    }
-
-    fn clock_in(&mut self, clk: bool) {
-        self.clock.next = Clock { clk };
-    }
+    spi_and_clock_pins!();
 
     fn outputs(&self) -> (bool, bool, bool, u8) {
         // The board top has no trace port.
