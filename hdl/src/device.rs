@@ -10,6 +10,7 @@
 use crate::crc16::Crc16Byte;
 use crate::engine::Engine;
 use crate::health::HealthTests;
+use crate::ram::Ram;
 use crate::sha256::Sha256;
 use crate::spi::SpiSlave;
 use rust_hdl::prelude::*;
@@ -98,9 +99,9 @@ pub struct Device<
     crc_rx: Crc16Byte,
     crc_tx: Crc16Byte,
     prog: SyncROM<Bits<64>, 8>,
-    rxm: RAM<Bits<8>, 7>,
-    txm: RAM<Bits<8>, 8>,
-    slots: RAM<Bits<8>, 10>,
+    rxm: Ram<8, 7>,
+    txm: Ram<8, 8>,
+    slots: Ram<8, 10>,
     konst: SyncROM<Bits<8>, 8>,
 
     // Frame unit.
@@ -162,7 +163,6 @@ pub struct Device<
     base: DFF<Bits<11>>,
     dbase: Signal<Local, Bits<11>>,
     sbase: Signal<Local, Bits<11>>,
-    i_base: Signal<Local, Bits<9>>,
     p_sum: Signal<Local, Bits<12>>,
     q_sum: Signal<Local, Bits<12>>,
     i_inc: Signal<Local, Bit>,
@@ -190,6 +190,9 @@ pub struct Device<
     pc_n: Signal<Local, Bits<8>>,
     err_status: Signal<Local, Bits<8>>,
     pol_addr: Signal<Local, Bits<10>>,
+    slot_early: Signal<Local, Bits<10>>,
+    slot_use_early: Signal<Local, Bit>,
+    slot_use_p: Signal<Local, Bit>,
     full_len: Signal<Local, Bits<10>>,
     req_len: Signal<Local, Bits<16>>,
     tx_next: Signal<Local, Bits<8>>,
@@ -326,7 +329,7 @@ impl<
             prog: SyncROM::new(prog),
             rxm: Default::default(),
             txm: Default::default(),
-            slots: RAM::new(bytes_map(&image.slots)),
+            slots: Ram::new(bytes_map(&image.slots)),
             konst: SyncROM::new(bytes_map(&image.const_rom)),
             op_r: Default::default(),
             nbytes: Default::default(),
@@ -379,7 +382,6 @@ impl<
             base: Default::default(),
             dbase: Default::default(),
             sbase: Default::default(),
-            i_base: Default::default(),
             p_sum: Default::default(),
             q_sum: Default::default(),
             i_inc: Default::default(),
@@ -407,6 +409,9 @@ impl<
             pc_n: Default::default(),
             err_status: Default::default(),
             pol_addr: Default::default(),
+            slot_early: Default::default(),
+            slot_use_early: Default::default(),
+            slot_use_p: Default::default(),
             full_len: Default::default(),
             req_len: Default::default(),
             tx_next: Default::default(),
@@ -519,12 +524,9 @@ impl<
         self.txb.d.next = self.txb.q.val();
         self.prog.clock.next = self.clock.val();
         self.konst.clock.next = self.clock.val();
-        self.rxm.read_clock.next = self.clock.val();
-        self.rxm.write_clock.next = self.clock.val();
-        self.txm.read_clock.next = self.clock.val();
-        self.txm.write_clock.next = self.clock.val();
-        self.slots.read_clock.next = self.clock.val();
-        self.slots.write_clock.next = self.clock.val();
+        self.rxm.clock.next = self.clock.val();
+        self.txm.clock.next = self.clock.val();
+        self.slots.clock.next = self.clock.val();
 
         // ---- Decode (the word from the Fetch cycle on, opd from the first Exec cycle) ----
         self.ir.next = self.prog.data.val();
@@ -554,14 +556,13 @@ impl<
         // A MOVE into SHA waits while the core compresses; its next read
         // stays on the byte not yet written.
         self.stall.next = (self.phase.q.val() == DPhase::Stream)
-            && (self.opd[1].q.val())
+            && self.opd[1].q.val()
             && (self.dsp.val() == self.c_sp_sha.val())
             && self.sha.busy.val();
         // The read index: 0 in the first cycle (Fetch clears i), else i + 1
         // (i on a stall).
-        self.i_base.next = self.i.q.val();
         self.i_inc.next = !self.stall.val() && (self.phase.q.val() != DPhase::Start);
-        self.i_rd.next = self.i_base.val() + bit_cast::<9, 1>(self.i_inc.val().into());
+        self.i_rd.next = self.i.q.val() + bit_cast::<9, 1>(self.i_inc.val().into());
         self.dbase.next = self.dadr.val();
         if self.drel.val() {
             self.dbase.next = self.dadr.val() + self.base.q.val();
@@ -570,15 +571,15 @@ impl<
         if self.srel.val() {
             self.sbase.next = self.sadr.val() + self.base.q.val();
         }
-        // base + i_base + i_inc as one carry chain: i_inc enters below bit 0
+        // base + i + i_inc as one carry chain: i_inc enters below bit 0
         // of both operands.
         self.p_sum.next = ((bit_cast::<12, 11>(self.dbase.val()) << 1)
             | bit_cast::<12, 1>(self.i_inc.val().into()))
-            + ((bit_cast::<12, 9>(self.i_base.val()) << 1)
+            + ((bit_cast::<12, 9>(self.i.q.val()) << 1)
                 | bit_cast::<12, 1>(self.i_inc.val().into()));
         self.q_sum.next = ((bit_cast::<12, 11>(self.sbase.val()) << 1)
             | bit_cast::<12, 1>(self.i_inc.val().into()))
-            + ((bit_cast::<12, 9>(self.i_base.val()) << 1)
+            + ((bit_cast::<12, 9>(self.i.q.val()) << 1)
                 | bit_cast::<12, 1>(self.i_inc.val().into()));
         self.p_rd.next = self.p_sum.val().get_bits::<11>(1);
         self.q_rd.next = self.q_sum.val().get_bits::<11>(1);
@@ -627,7 +628,7 @@ impl<
         // The SHA digest is a byte memory like the RAMs (read one cycle after
         // its address).
         self.sha.rd_addr.next = self.q_rd.val().get_bits::<5>(0);
-        if (self.opd[18].q.val()) && (self.dsp.val() == self.c_sp_sha.val()) {
+        if self.opd[18].q.val() && (self.dsp.val() == self.c_sp_sha.val()) {
             self.sha.rd_addr.next = self.p_rd.val().get_bits::<5>(0);
         }
         // Engine error -> status (scu_model::device::engine_status).
@@ -645,7 +646,6 @@ impl<
         // ---- Defaults ----
         self.rxm.read_address.next = bit_cast::<7, 11>(self.q_rd.val());
         self.txm.read_address.next = bit_cast::<8, 11>(self.q_rd.val());
-        self.slots.read_address.next = bit_cast::<10, 11>(self.q_rd.val());
         self.konst.address.next = bit_cast::<8, 11>(self.q_rd.val());
         self.rxm.write_enable.next = false;
         self.rxm.write_address.next = 0.into();
@@ -730,18 +730,12 @@ impl<
                     } else if self.opd[23].q.val() {
                         self.finish.next = true;
                         self.fin_status.next = self.status_reg.q.val();
-                    } else if (self.opd[4].q.val())
-                        || (self.opd[7].q.val())
-                        || (self.opd[8].q.val())
-                    {
+                    } else if self.opd[4].q.val() || self.opd[7].q.val() || self.opd[8].q.val() {
                         // SLOT, CHKPOL, SETPOL read RX (the src address).
                         self.phase.d.next = DPhase::Act;
-                    } else if (self.opd[6].q.val())
-                        || (self.opd[9].q.val())
-                        || (self.opd[22].q.val())
-                    {
-                        // REQUIRE, ORPOL, POLICY read the slot's policy byte.
-                        self.slots.read_address.next = self.pol_addr.val();
+                    } else if self.opd[6].q.val() || self.opd[9].q.val() || self.opd[22].q.val() {
+                        // REQUIRE, ORPOL, POLICY read the slot's policy byte
+                        // (the slot memory's read address is set below).
                         self.phase.d.next = DPhase::Act;
                     } else if self.opd[5].q.val() {
                         self.slot_r.d.next = bit_cast::<3, 10>(self.imm.val());
@@ -799,7 +793,6 @@ impl<
                         }
                     } else if self.opd[20].q.val() {
                         // INC: read the least significant byte first.
-                        self.slots.read_address.next = bit_cast::<10, 11>(self.inc_addr.val());
                         self.carry.d.next = true;
                         self.phase.d.next = DPhase::Inc;
                     } else if self.opd[21].q.val() {
@@ -829,7 +822,7 @@ impl<
                             self.slot_r.d.next = bit_cast::<3, 8>(self.rxm.read_data.val());
                         }
                     }
-                    if (self.opd[7].q.val())
+                    if self.opd[7].q.val()
                         && ((self.rxm.read_data.val() & !self.c_requestable.val()) != 0)
                     {
                         self.retire.next = false;
@@ -930,7 +923,6 @@ impl<
                     self.slots.write_data.next = self.inc_sum.val();
                     self.carry.d.next = self.carry.q.val() && (self.slots.read_data.val() == 0xff);
                     self.r.d.next = self.r.q.val() + 1;
-                    self.slots.read_address.next = bit_cast::<10, 11>(self.inc_addr.val() - 1);
                     if self.r.q.val() == 3 {
                         self.retire.next = true;
                     }
@@ -972,9 +964,6 @@ impl<
                 if self.dsp.val() == self.c_sp_tx.val() {
                     self.txm.read_address.next = bit_cast::<8, 11>(self.p_rd.val());
                 }
-                if self.dsp.val() == self.c_sp_slot.val() {
-                    self.slots.read_address.next = bit_cast::<10, 11>(self.p_rd.val());
-                }
                 if self.dsp.val() == self.c_sp_const.val() {
                     self.konst.address.next = bit_cast::<8, 11>(self.p_rd.val());
                 }
@@ -982,14 +971,38 @@ impl<
                 self.rxm.read_address.next = bit_cast::<7, 11>(self.q_rd.val());
                 self.txm.read_address.next = bit_cast::<8, 11>(self.q_rd.val());
                 self.konst.address.next = bit_cast::<8, 11>(self.q_rd.val());
-                if !self.opd[6].q.val()
-                    && !self.opd[9].q.val()
-                    && !self.opd[22].q.val()
-                    && !self.opd[20].q.val()
-                {
-                    self.slots.read_address.next = bit_cast::<10, 11>(self.q_rd.val());
-                }
             }
+        }
+
+        // The slot memory's read address, as one two-level choice (it is on
+        // the clock's critical path): a MOVE or CMP whose destination is the
+        // slot memory reads at p_rd; REQUIRE, ORPOL and POLICY read the
+        // slot's policy byte, INC its counter's bytes from the least
+        // significant (addresses known a cycle early); else q_rd.
+        self.slot_early.next = self.pol_addr.val();
+        if self.opd[20].q.val() {
+            self.slot_early.next = bit_cast::<10, 11>(self.inc_addr.val());
+        }
+        if self.phase.q.val() == DPhase::Inc {
+            self.slot_early.next = bit_cast::<10, 11>(self.inc_addr.val() - 1);
+        }
+        self.slot_use_early.next = (self.cstate.q.val() == CState::Exec)
+            && (((self.phase.q.val() == DPhase::Start)
+                && (self.opd[6].q.val()
+                    || self.opd[9].q.val()
+                    || self.opd[22].q.val()
+                    || self.opd[20].q.val()))
+                || (self.phase.q.val() == DPhase::Inc));
+        self.slot_use_p.next = ((self.phase.q.val() == DPhase::Start)
+            || (self.phase.q.val() == DPhase::Stream))
+            && self.opd[18].q.val()
+            && (self.dsp.val() == self.c_sp_slot.val());
+        self.slots.read_address.next = bit_cast::<10, 11>(self.q_rd.val());
+        if self.slot_use_early.val() {
+            self.slots.read_address.next = self.slot_early.val();
+        }
+        if self.slot_use_p.val() {
+            self.slots.read_address.next = bit_cast::<10, 11>(self.p_rd.val());
         }
 
         // ---- Retirement ----

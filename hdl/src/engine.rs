@@ -187,6 +187,8 @@ pub struct Engine<
     ttop: DFF<Bits<24>>,
     carry: DFF<Bits<24>>,
     mreg: DFF<Bits<16>>,
+    mff: DFF<Bits<32>>,
+    mword: Signal<Local, Bits<32>>,
     dborrow: DFF<Bit>,
     use_alt: DFF<Bit>,
     c1: DFF<Bit>,
@@ -423,6 +425,8 @@ impl<
             ttop: Default::default(),
             carry: Default::default(),
             mreg: Default::default(),
+            mff: Default::default(),
+            mword: Default::default(),
             dborrow: Default::default(),
             use_alt: Default::default(),
             c1: Default::default(),
@@ -598,9 +602,9 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, phase, pc, cnt, flag, errs, sp, row, chunk, pass, breg, treg, ttop,
-            carry, mreg, dborrow, use_alt, c1, c2, eqacc, dig, t_valid, t_pc, t_dest, t_digest,
-            done_r, lastc, lastr, pass_nz, pass16, opk_r, modn_r, add_r, addsub_r, tvs_r, mrow,
-            mchunk, mprev, wfirst, in_mulpass, in_pass0, in_passr, in_quot, tadd, tpend
+            carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig, t_valid, t_pc, t_dest,
+            t_digest, done_r, lastc, lastr, pass_nz, pass16, opk_r, modn_r, add_r, addsub_r, tvs_r,
+            mrow, mchunk, mprev, wfirst, in_mulpass, in_pass0, in_passr, in_quot, tadd, tpend
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -727,6 +731,7 @@ impl<
             self.lanes[l].x.next = self.lane_x.val();
             self.lanes[l].y.next = self.lane_y.val().get_bits::<16>(16 * l);
             self.lanes[l].m.next = self.mreg.q.val();
+            self.lanes[l].mff.next = self.mff.q.val();
             self.lanes[l].one.next = self.red_one[l].q.val();
             self.lanes[l].ffff.next = self.red_ffff[l].q.val();
         }
@@ -758,6 +763,8 @@ impl<
             self.sum.next = self.part[l].val();
         }
         self.new_chunk.next = self.sum.val().get_bits::<CH>(0);
+        self.mword.next =
+            bit_cast::<32, 16>(self.treg.q.val().get_bits::<16>(self.c_ch.val().index()));
         self.carry_out.next = self.sum.val().get_bits::<24>(self.c_ch.val().index());
         // T - m of the final pass, a chunk at a time and a cycle behind: the
         // chunk the previous cycle put on top of Treg, less the modulus chunk
@@ -1022,7 +1029,7 @@ impl<
                             self.r_dest.next = bit_cast::<8, 5>(self.rd.val());
                         }
                     }
-                    if (self.opk_r.q.val() == Op::Add) || (self.opk_r.q.val() == Op::Sub) {
+                    if self.addsub_r.q.val() {
                         self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
                             | (bit_cast::<256, RB>(self.alu.s.val()) << self.c_top_rb.val());
                         self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
@@ -1148,8 +1155,8 @@ impl<
                         self.ttop.d.next = self.carry_out.val();
                         if !self.modn_r.q.val() {
                             // m for the next pass: the new word 0, now at position L of Treg.
-                            self.mreg.d.next =
-                                self.treg.q.val().get_bits::<16>(self.c_ch.val().index());
+                            self.mreg.d.next = bit_cast::<16, 32>(self.mword.val());
+                            self.mff.d.next = (self.mword.val() << 16) - self.mword.val();
                         }
                         if self.pass16.q.val() {
                             self.phase_n.next = Phase::WriteA;
@@ -1164,6 +1171,7 @@ impl<
                 }
                 Phase::Quot => {
                     self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
+                    // (mff is not needed: there is no p' reduction mod n.)
                     self.mreg.d.next = self.lanes[0].product.val().get_bits::<16>(0);
                     self.phase_n.next = Phase::PassR;
                     self.chunk_n.next = 0.into();

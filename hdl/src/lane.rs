@@ -15,6 +15,9 @@ pub struct Lane<const SW: usize> {
     pub y: Signal<In, Bits<16>>,
     /// Reduction multiplier m.
     pub m: Signal<In, Bits<16>>,
+    /// m * 0xffff (the engine registers it with m: a subtraction fewer on
+    /// the chunk sum's path).
+    pub mff: Signal<In, Bits<32>>,
     /// The p' word at this lane's position is 1 (and reduction is on).
     pub one: Signal<In, Bit>,
     /// The p' word at this lane's position is 0xffff (and reduction is on).
@@ -37,6 +40,7 @@ impl<const SW: usize> Lane<SW> {
             x: Default::default(),
             y: Default::default(),
             m: Default::default(),
+            mff: Default::default(),
             one: Default::default(),
             ffff: Default::default(),
             out: Default::default(),
@@ -60,7 +64,7 @@ impl<const SW: usize> Logic for Lane<SW> {
             self.red.next = self.m32.val();
         }
         if self.ffff.val() {
-            self.red.next = (self.m32.val() << 16) - self.m32.val();
+            self.red.next = self.mff.val();
         }
         self.out.next = (bit_cast::<SW, 32>(self.prod.val()) + bit_cast::<SW, 32>(self.red.val()))
             << self.shift.val();

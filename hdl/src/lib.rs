@@ -17,6 +17,7 @@ pub mod engine;
 pub mod harness;
 pub mod health;
 pub mod lane;
+pub mod ram;
 pub mod regfile;
 pub mod rowalu;
 pub mod scu;

@@ -5,6 +5,7 @@
 //! lives in the engine. The same two-read memory, empty, holds SHA-256's
 //! message schedule ([`RegFile::with_rows`]).
 
+use crate::ram::Ram;
 use rust_hdl::prelude::*;
 use scu_model::isa::{initial_registers, REGS};
 use std::collections::BTreeMap;
@@ -28,8 +29,8 @@ pub struct RegFile<const RB: usize, const AW: usize> {
     pub wdata: Signal<In, Bits<RB>>,
     /// Write enable.
     pub we: Signal<In, Bit>,
-    copy_a: RAM<Bits<RB>, AW>,
-    copy_b: RAM<Bits<RB>, AW>,
+    copy_a: Ram<RB, AW>,
+    copy_b: Ram<RB, AW>,
 }
 
 /// The register file's initial rows: row `reg * R + r` holds words
@@ -73,8 +74,8 @@ impl<const RB: usize, const AW: usize> RegFile<RB, AW> {
             waddr: Default::default(),
             wdata: Default::default(),
             we: Default::default(),
-            copy_a: RAM::new(rows.clone()),
-            copy_b: RAM::new(rows),
+            copy_a: Ram::new(rows.clone()),
+            copy_b: Ram::new(rows),
         }
     }
 }
@@ -88,10 +89,8 @@ impl<const RB: usize, const AW: usize> Default for RegFile<RB, AW> {
 impl<const RB: usize, const AW: usize> Logic for RegFile<RB, AW> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.copy_a.read_clock.next = self.clock.val();
-        self.copy_a.write_clock.next = self.clock.val();
-        self.copy_b.read_clock.next = self.clock.val();
-        self.copy_b.write_clock.next = self.clock.val();
+        self.copy_a.clock.next = self.clock.val();
+        self.copy_b.clock.next = self.clock.val();
         self.copy_a.read_address.next = self.raddr_a.val();
         self.copy_b.read_address.next = self.raddr_b.val();
         self.rdata_a.next = self.copy_a.read_data.val();

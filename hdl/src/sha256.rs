@@ -17,6 +17,7 @@
 //! after `init`, H reads from the IV's words until the first compression
 //! writes H, so `init` takes one cycle.
 
+use crate::ram::Ram;
 use crate::regfile::RegFile;
 use rust_hdl::prelude::*;
 pub use scu_model::device::isa::{SHA_COMPRESS_CYCLES, SHA_INIT_CYCLES};
@@ -64,7 +65,7 @@ pub struct Sha256 {
     /// The digest byte at the previous cycle's `rd_addr` (H is the digest
     /// after `finish`).
     pub rd_data: Signal<Out, Bits<8>>,
-    mem: RAM<Bits<32>, 7>,
+    mem: Ram<32, 7>,
     fresh: DFF<Bit>,
     clearing: DFF<Bit>,
     rd_byte: DFF<Bits<2>>,
@@ -75,6 +76,7 @@ pub struct Sha256 {
     fsum: Signal<Local, Bits<32>>,
     sched: RegFile<32, 4>,
     w0: DFF<Bits<32>>,
+    hkw: DFF<Bits<32>>,
     wp1: DFF<Bits<32>>,
     wp2: DFF<Bits<32>>,
     stage: DFF<Bits<24>>,
@@ -109,6 +111,7 @@ pub struct Sha256 {
     c_h_at: Constant<Bits<7>>,
     c_iv_at: Constant<Bits<7>>,
     c_h_end: Constant<Bits<8>>,
+    c_k0: Constant<Bits<32>>,
 }
 
 // 64 rounds, then the 8 cycles of H += a..h.
@@ -134,7 +137,7 @@ impl Default for Sha256 {
             fills: Default::default(),
             rd_addr: Default::default(),
             rd_data: Default::default(),
-            mem: RAM::new(contents),
+            mem: Ram::new(contents),
             fresh: Default::default(),
             clearing: Default::default(),
             rd_byte: Default::default(),
@@ -145,6 +148,7 @@ impl Default for Sha256 {
             fsum: Default::default(),
             sched: RegFile::with_rows(Default::default()),
             w0: Default::default(),
+            hkw: Default::default(),
             wp1: Default::default(),
             wp2: Default::default(),
             stage: Default::default(),
@@ -180,6 +184,7 @@ impl Default for Sha256 {
             c_iv_at: Constant::new((IV_AT as u64).into()),
             // Round 64 + k writes H's word 7 - k.
             c_h_end: Constant::new((H_AT as u64 + 7 + 64).into()),
+            c_k0: Constant::new(K[0].into()),
         }
     }
 }
@@ -191,6 +196,7 @@ impl Logic for Sha256 {
             self,
             clock,
             w0,
+            hkw,
             wp1,
             wp2,
             stage,
@@ -210,8 +216,7 @@ impl Logic for Sha256 {
             self.v[i].clock.next = self.clock.val();
             self.v[i].d.next = self.v[i].q.val();
         }
-        self.mem.read_clock.next = self.clock.val();
-        self.mem.write_clock.next = self.clock.val();
+        self.mem.clock.next = self.clock.val();
         self.mem.write_enable.next = false;
         self.mem.write_address.next =
             bit_cast::<7, 8>(self.c_h_end.val() - bit_cast::<8, 7>(self.round.q.val()));
@@ -239,11 +244,10 @@ impl Logic for Sha256 {
         self.w1.next = self.sched.rdata_a.val();
         self.w9.next = self.sched.rdata_b.val();
         self.w14.next = self.wp2.q.val();
-        self.t1.next = self.v[7].q.val()
-            + self.s1.val()
-            + self.ch.val()
-            + self.mem.read_data.val()
-            + self.w0.q.val();
+        // T1 = h + K[t] + W[t] (summed a round early, in hkw) + S1 + Ch.
+        self.t1.next = self.hkw.q.val() + self.s1.val() + self.ch.val();
+        // Round t sums the next round's: g (its h) + K[t + 1] + W[t + 1].
+        self.hkw.d.next = self.v[6].q.val() + self.mem.read_data.val() + self.w1.val();
         self.t2.next = self.s0.val() + self.maj.val();
         self.sg0.next = ((self.w1.val() >> 7) | (self.w1.val() << 25))
             ^ ((self.w1.val() >> 18) | (self.w1.val() << 14))
@@ -321,7 +325,9 @@ impl Logic for Sha256 {
             }
         }
         if self.block_full.val() {
-            // a..h already hold H (see the module comment).
+            // a..h already hold H (see the module comment); round 0's
+            // h + K[0] + W[0].
+            self.hkw.d.next = self.v[7].q.val() + self.c_k0.val() + self.w0.q.val();
             self.compressing.d.next = true;
             self.round.d.next = 0.into();
         }
@@ -331,16 +337,16 @@ impl Logic for Sha256 {
         if self.clearing.q.val() {
             self.mem.write_data.next = 0.into();
         }
-        // The memory's read: in round t, K[t + 1]; from round 63, H's words
+        // The memory's read: in round t, K[t + 2]; from round 63, H's words
         // 7, 6, .., 0 for the state update; idle, the digest word asked for
-        // (and K[0] while a byte is taken, for a block it may complete).
+        // (and K[1] while a byte is taken, for a block it may complete).
         self.mem.read_address.next =
             self.hbase.val() + bit_cast::<7, 3>(self.rd_addr.val().get_bits::<3>(2));
         if self.take.val() {
-            self.mem.read_address.next = 0.into();
+            self.mem.read_address.next = 1.into();
         }
         if self.compressing.q.val() {
-            self.mem.read_address.next = self.round.q.val() + 1;
+            self.mem.read_address.next = self.round.q.val() + 2;
             if self.round.q.val() >= 63 {
                 self.mem.read_address.next = self.hbase.val() + 70 - self.round.q.val();
             }

@@ -44,9 +44,11 @@ proptest! {
         let mut l0 = ready(Lane::<40>::new(0));
         let mut l7 = ready(Lane::<152>::new(7));
         l0.x.next = (x as u64).into(); l0.y.next = (y as u64).into();
-        l0.m.next = (m as u64).into(); l0.one.next = one; l0.ffff.next = ffff;
+        // m * 0xffff comes registered from the engine.
+        let mff: Bits<32> = (m as u64 * 0xffff).into();
+        l0.m.next = (m as u64).into(); l0.mff.next = mff; l0.one.next = one; l0.ffff.next = ffff;
         l7.x.next = (x as u64).into(); l7.y.next = (y as u64).into();
-        l7.m.next = (m as u64).into(); l7.one.next = one; l7.ffff.next = ffff;
+        l7.m.next = (m as u64).into(); l7.mff.next = mff; l7.one.next = one; l7.ffff.next = ffff;
         settle(&mut l0);
         settle(&mut l7);
         let want = lane_expect(x, y, m, one, ffff);
@@ -145,18 +147,20 @@ fn register_file_holds_constants_and_writes_both_copies() {
             assert_eq!(to_u128(rf.rdata_b.val()), want, "r{reg} row {row} port B");
         }
     }
-    // A write lands in both copies; reads in the same cycle see the old value.
+    // A write lands in both copies. A read of the row being written gets
+    // noise, neither the old row nor the new one: the block RAMs promise
+    // neither (hdl/src/ram.rs), so no logic may use such a read.
+    let new = 0x1234_5678_9abc_def0_0fed_cba9_8765_4321;
     rf.waddr.next = 5u64.into();
-    rf.wdata.next = bits128(0x1234_5678_9abc_def0_0fed_cba9_8765_4321);
+    rf.wdata.next = bits128(new);
     rf.we.next = true;
     rf.raddr_a.next = 5u64.into();
     rf.raddr_b.next = 5u64.into();
     tick(&mut rf);
-    assert_eq!(
-        to_u128(rf.rdata_a.val()),
-        0,
-        "read during write returns the old row"
-    );
+    for read in [rf.rdata_a.val(), rf.rdata_b.val()] {
+        let got = to_u128(read);
+        assert!(got != 0 && got != new, "read during write is noise");
+    }
     rf.we.next = false;
     tick(&mut rf);
     assert_eq!(
