@@ -1,11 +1,21 @@
 #!/usr/bin/env bash
 # Regenerates BENCHMARKS.md from the commands that measure each figure
 # (about half an hour: the driver benchmarks run the Verilated RTL, and
-# the FPGA builds run yosys and nextpnr).
+# the FPGA builds run yosys and nextpnr). Host times are only worth
+# keeping from a machine doing nothing else.
+#
+# --report-only: keep the criterion estimates and FPGA reports already in
+# target/ (from a full run) and re-measure only the rest, a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 out=BENCHMARKS.md
+full=1
+case "${1:-}" in
+  "") ;;
+  --report-only) full=0 ;;
+  *) echo "usage: $0 [--report-only]" >&2; exit 2 ;;
+esac
 
 # Host time per driver operation from criterion's estimates (mean, ns).
 criterion_table() {
@@ -27,29 +37,31 @@ for op in ops:
 PY
 }
 
-cargo bench --quiet --locked -p scu-driver --features rtl --bench driver_ops -- --noplot >/dev/null
+if [ "$full" = 1 ]; then
+  cargo bench --quiet --locked -p scu-driver --features rtl --bench driver_ops -- --noplot >/dev/null
 
-# FPGA builds (a build that does not fit or misses its clock still leaves
-# its report; the report says so).
-SCU_FPGA_ECP5=1 source scripts/install-tools.sh
-for b in "icebreaker 1" "icebreaker 8" "ulx3s-85f 8"; do
-  set -- $b
-  python3 fpga/build.py --twice --board "$1" --lanes "$2" >/dev/null || echo "bench: $1 L=$2 misses a target (see its report)"
-done
-# Personalisation without place and route: the template patched to device
-# B's slot memory (with the template's hash as measurement) must equal a
-# full build of device B.
-for b in "ulx3s-85f 8 personalisation.json" "icebreaker 1 personalisation-ice40.json"; do
-  set -- $b
-  tdir="target/fpga/$1-L$2" ddir="target/fpga/personal-$1-B"
-  m=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["measurement"] or "")' "$tdir/report.json")
-  ext=$([ "$1" = icebreaker ] && echo asc || echo config)
-  python3 fpga/build.py --board "$1" --lanes "$2" --full-device --measurement "$m" --personal-seed "device B" \
-    --out "$ddir" >/dev/null || true
-  python3 fpga/personalise.py --template "$tdir" --to-seed "device B" --out "$ddir-patched.$ext" \
-    --expect "$ddir/scu.$ext" > "target/fpga/$3" \
-    || echo "bench: $1 personalisation by patching does not reproduce a full build"
-done
+  # FPGA builds (a build that does not fit or misses its clock still leaves
+  # its report; the report says so).
+  SCU_FPGA_ECP5=1 source scripts/install-tools.sh
+  for b in "icebreaker 1" "icebreaker 8" "ulx3s-85f 8"; do
+    set -- $b
+    python3 fpga/build.py --twice --board "$1" --lanes "$2" >/dev/null || echo "bench: $1 L=$2 misses a target (see its report)"
+  done
+  # Personalisation without place and route: the template patched to device
+  # B's slot memory (with the template's hash as measurement) must equal a
+  # full build of device B.
+  for b in "ulx3s-85f 8 personalisation.json" "icebreaker 1 personalisation-ice40.json"; do
+    set -- $b
+    tdir="target/fpga/$1-L$2" ddir="target/fpga/personal-$1-B"
+    m=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["measurement"] or "")' "$tdir/report.json")
+    ext=$([ "$1" = icebreaker ] && echo asc || echo config)
+    python3 fpga/build.py --board "$1" --lanes "$2" --full-device --measurement "$m" --personal-seed "device B" \
+      --out "$ddir" >/dev/null || true
+    python3 fpga/personalise.py --template "$tdir" --to-seed "device B" --out "$ddir-patched.$ext" \
+      --expect "$ddir/scu.$ext" > "target/fpga/$3" \
+      || echo "bench: $1 personalisation by patching does not reproduce a full build"
+  done
+fi
 
 {
   echo "# SCU benchmarks"
