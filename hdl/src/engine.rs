@@ -815,11 +815,14 @@ impl<
             self.use_alt_now.next = self.alu.c1_out.val() || !self.alu.c2_out.val();
         }
         // MUL's choice comes with the last chunk of T - m, in its first write:
-        // T - m when T >= m (a carry out of T, or no borrow).
+        // T - m when T >= m (a carry out of T, or no borrow). T < 2^256 + m
+        // for any operands (scu_model::field::mont_mul), so Ttop is 0 or 1
+        // and its bit 0 is the carry: one input where a 24-bit test would
+        // let yosys bury the late borrow under an OR tree.
         self.alt.next = self.use_alt.q.val();
         if self.wfirst.q.val() {
             self.alt.next =
-                (self.ttop.q.val() != 0) || !self.dfull.val().get_bit(self.c_ch.val().index());
+                self.ttop.q.val().get_bit(0) || !self.dfull.val().get_bit(self.c_ch.val().index());
         }
         // The row written this cycle: COPY streams port A; CSWAP streams a's
         // new rows (b's when F is set) and then writes b's from the buffers;

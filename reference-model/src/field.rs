@@ -75,6 +75,8 @@ pub fn mont_mul(a: &U256, b: &U256, m: Modulus) -> U256 {
         t[WORDS] = t[WORDS + 1] + (s >> 16);
         t[WORDS + 1] = 0;
     }
+    // t < 2^256 + m < 2^257: the top is one bit (the hardware relies on it).
+    debug_assert!(t[WORDS] <= 1, "Montgomery accumulator out of bound");
     let mut low = [0u16; WORDS];
     for (w, v) in low.iter_mut().zip(t.iter()) {
         *w = *v as u16;
@@ -140,6 +142,18 @@ mod tests {
         }
         assert_eq!(to_mont(&U256::ONE, Modulus::P), ONE_MONT_P);
         assert_eq!(from_mont(&R2_P, Modulus::P), ONE_MONT_P);
+    }
+
+    #[test]
+    fn accumulator_top_is_one_bit_even_for_unreduced_operands() {
+        // The largest operands give the largest t; mont_mul's debug_assert
+        // checks t < 2^257 (the engine's MUL keeps only Ttop's bit 0).
+        let max = U256([0xffff; WORDS]);
+        for m in [Modulus::P, Modulus::N] {
+            for (a, b) in [(max, max), (max, m.value()), (m.value(), m.value())] {
+                mont_mul(&a, &b, m);
+            }
+        }
     }
 
     #[test]
