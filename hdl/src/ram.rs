@@ -12,6 +12,9 @@
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
 
+/// Seed of the simulation's noise (any nonzero value: xorshift stays at 0).
+const NOISE_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
+
 /// One-read, one-write RAM of `2^N` words of `W` bits.
 #[derive(LogicBlock, Default)]
 pub struct Ram<const W: usize, const N: usize> {
@@ -36,13 +39,16 @@ impl<const W: usize, const N: usize> Ram<W, N> {
     pub fn new(words: BTreeMap<Bits<N>, Bits<W>>) -> Self {
         Self {
             _mem: words,
-            _noise: 0x9e37_79b9_7f4a_7c15,
             ..Default::default()
         }
     }
 
-    /// The next word of noise (xorshift64).
+    /// The next word of noise (xorshift64, seeded on first use so that a
+    /// `Ram::default()` gets noise too).
     fn noise(&mut self) -> Bits<W> {
+        if self._noise == 0 {
+            self._noise = NOISE_SEED;
+        }
         let mut v = Bits::<W>::default();
         for i in 0..W {
             if i % 64 == 0 {

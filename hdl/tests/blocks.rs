@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use rust_hdl::prelude::*;
 use scu_hdl::digest::RowDigest;
 use scu_hdl::lane::Lane;
+use scu_hdl::ram::Ram;
 use scu_hdl::regfile::RegFile;
 use scu_hdl::rowalu::RowAlu;
 use scu_model::isa::{initial_registers, REGS};
@@ -120,6 +121,27 @@ fn wide(v: u128) -> U256 {
         *x = (v >> (16 * i)) as u16;
     }
     U256(w)
+}
+
+/// An empty RAM (as the device's RX and TX buffers are built) also returns
+/// noise for a read of the word written in the same cycle.
+#[test]
+fn empty_ram_read_during_write_is_noise() {
+    let mut ram = ready(Ram::<8, 4>::default());
+    ram.write_address.next = 3u64.into();
+    ram.read_address.next = 3u64.into();
+    ram.write_enable.next = true;
+    let mut old = 0u64;
+    for new in [0x5au64, 0xa5, 0x01] {
+        ram.write_data.next = new.into();
+        ram.clock.next = Clock { clk: true };
+        settle(&mut ram);
+        ram.clock.next = Clock { clk: false };
+        settle(&mut ram);
+        let got = ram.read_data.val().to_u64();
+        assert!(got != old && got != new, "read during write is noise");
+        old = new;
+    }
 }
 
 fn tick(rf: &mut RegFile<128, 6>) {
