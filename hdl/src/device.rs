@@ -10,6 +10,7 @@
 use crate::crc16::Crc16Byte;
 use crate::engine::Engine;
 use crate::health::HealthTests;
+use crate::keep::Keep;
 use crate::ram::Ram;
 use crate::sha256::Sha256;
 use crate::spi::SpiSlave;
@@ -173,8 +174,12 @@ pub struct Device<
     p_data: Signal<Local, Bits<8>>,
     q_data: Signal<Local, Bits<8>>,
     do_write: Signal<Local, Bit>,
+    sha_wr: Signal<Local, Bit>,
+    k_sha_wr: Keep<Bit>,
+    k_sha_fin: Keep<Bit>,
+    i_n: Signal<Local, Bits<9>>,
     stall: Signal<Local, Bit>,
-    last: Signal<Local, Bit>,
+    last: DFF<Bit>,
     q_reg: Signal<Local, Bits<5>>,
     p_reg: Signal<Local, Bits<5>>,
     row_rd: Signal<Local, Bits<4>>,
@@ -392,6 +397,10 @@ impl<
             p_data: Default::default(),
             q_data: Default::default(),
             do_write: Default::default(),
+            sha_wr: Default::default(),
+            k_sha_wr: Default::default(),
+            k_sha_fin: Default::default(),
+            i_n: Default::default(),
             stall: Default::default(),
             last: Default::default(),
             q_reg: Default::default(),
@@ -504,6 +513,7 @@ impl<
             phase,
             pc,
             i,
+            last,
             r,
             bitc,
             rawsr,
@@ -552,7 +562,6 @@ impl<
         self.base.d.next = self.c_records.val()
             + (bit_cast::<11, 3>(self.slot_r.q.val()) << 6)
             + (bit_cast::<11, 3>(self.slot_r.q.val()) << 5);
-        self.last.next = (self.i.q.val() + 1) == self.ilen.val();
         // A MOVE into SHA waits while the core compresses; its next read
         // stays on the byte not yet written.
         self.stall.next = (self.phase.q.val() == DPhase::Stream)
@@ -687,6 +696,7 @@ impl<
         self.fin_len.next = 0.into();
         self.next_pc.next = self.pc.q.val() + 1;
         self.do_write.next = false;
+        self.i_n.next = self.i.q.val();
         self.inc_addr.next = self.dadr.val() + 3 - bit_cast::<11, 4>(self.r.q.val());
         self.inc_sum.next =
             self.slots.read_data.val() + bit_cast::<8, 1>(self.carry.q.val().into());
@@ -698,7 +708,7 @@ impl<
             CState::Fetch => {
                 self.cstate.d.next = CState::Exec;
                 self.phase.d.next = DPhase::Start;
-                self.i.d.next = 0.into();
+                self.i_n.next = 0.into();
                 self.r.d.next = 0.into();
                 self.bitc.d.next = 0.into();
             }
@@ -745,7 +755,7 @@ impl<
                         self.sha.init.next = true;
                         self.phase.d.next = DPhase::WaitSha;
                     } else if self.opd[11].q.val() {
-                        self.sha.finish.next = true;
+                        // (SHA's finish strobe is set below.)
                         self.phase.d.next = DPhase::WaitSha;
                     } else if self.opd[12].q.val() {
                         // ONERR
@@ -862,8 +872,8 @@ impl<
                     if self.opd[18].q.val() {
                         self.eq.d.next =
                             self.eq.q.val() && (self.p_data.val() == self.q_data.val());
-                        self.i.d.next = self.i.q.val() + 1;
-                        if self.last.val() {
+                        self.i_n.next = self.i.q.val() + 1;
+                        if self.last.q.val() {
                             self.retire.next = true;
                             if !(self.eq.q.val() && (self.p_data.val() == self.q_data.val())) {
                                 self.retire.next = false;
@@ -875,8 +885,8 @@ impl<
                         // MOVE byte i (read one cycle earlier), unless SHA is busy.
                         if !self.stall.val() {
                             self.do_write.next = true;
-                            self.i.d.next = self.i.q.val() + 1;
-                            if self.last.val() {
+                            self.i_n.next = self.i.q.val() + 1;
+                            if self.last.q.val() {
                                 self.retire.next = true;
                                 if (self.dsp.val() == self.c_sp_sha.val()) && self.sha.fills.val() {
                                     self.retire.next = false;
@@ -895,8 +905,8 @@ impl<
                         self.bitc.d.next = self.bitc.q.val() + 1;
                         if self.bitc.q.val() == 7 {
                             self.do_write.next = true;
-                            self.i.d.next = self.i.q.val() + 1;
-                            if self.last.val() {
+                            self.i_n.next = self.i.q.val() + 1;
+                            if self.last.q.val() {
                                 self.retire.next = true;
                                 if self.sha.fills.val() {
                                     self.retire.next = false;
@@ -934,15 +944,30 @@ impl<
         }
 
         // ---- The byte write of MOVE ----
+        // SHA's strobes, as flat expressions of registered state rather
+        // than through the priority chains above (the decode is one-hot),
+        // and kept wires, so that the core's `take` is one LUT after them.
+        // The write does not wait for the stall: the core takes no byte
+        // while busy (exactly when the stall holds the MOVE back), so its
+        // busy flag need not go round through the controller to its input.
+        // The write: a MOVE streaming, or a raw byte's 8th bit.
+        self.sha_wr.next = (self.cstate.q.val() == CState::Exec)
+            && (((self.phase.q.val() == DPhase::Stream) && !self.opd[18].q.val())
+                || ((self.phase.q.val() == DPhase::Raw) && (self.bitc.q.val() == 7)))
+            && (self.dsp.val() == self.c_sp_sha.val());
+        self.k_sha_wr.d.next = self.sha_wr.val();
+        self.sha.wr.next = self.k_sha_wr.q.val();
+        // SHA_FINISH in its first cycle.
+        self.k_sha_fin.d.next = (self.cstate.q.val() == CState::Exec)
+            && (self.phase.q.val() == DPhase::Start)
+            && self.opd[11].q.val();
+        self.sha.finish.next = self.k_sha_fin.q.val();
         if self.do_write.val() {
             if self.dsp.val() == self.c_sp_tx.val() {
                 self.txm.write_enable.next = true;
             }
             if self.dsp.val() == self.c_sp_slot.val() {
                 self.slots.write_enable.next = true;
-            }
-            if self.dsp.val() == self.c_sp_sha.val() {
-                self.sha.wr.next = true;
             }
             if self.dsp.val() == self.c_sp_eng.val() {
                 self.rowbuf.d.next = self.row_in.val();
@@ -1169,6 +1194,11 @@ impl<
 
         self.pc.d.next = self.pc_n.val();
         self.prog.address.next = self.pc_n.val();
+        // Byte i is the instruction's last, registered a cycle ahead from i's
+        // next value (the instruction word, and so its length, stays from
+        // Fetch to retirement; only Stream reads it).
+        self.i.d.next = self.i_n.val();
+        self.last.d.next = (self.i_n.val() + 1) == self.ilen.val();
 
         // ---- Outputs ----
         self.miso.next = self.spi.miso.val();

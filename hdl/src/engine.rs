@@ -29,6 +29,7 @@
 //! Ttop a cycle late. None of this changes a cycle count.
 
 use crate::digest::RowDigest;
+use crate::keep::Keep;
 use crate::lane::Lane;
 use crate::regfile::RegFile;
 use crate::rowalu::RowAlu;
@@ -217,6 +218,7 @@ pub struct Engine<
     red_one: [DFF<Bit>; L],
     red_ffff: [DFF<Bit>; L],
     wfirst: DFF<Bit>,
+    in_stream: DFF<Bit>,
     in_mulpass: DFF<Bit>,
     in_pass0: DFF<Bit>,
     in_passr: DFF<Bit>,
@@ -257,7 +259,19 @@ pub struct Engine<
     row_n: Signal<Local, Bits<4>>,
     pc_n: Signal<Local, Bits<10>>,
     alt: Signal<Local, Bit>,
-    alt_sel: Signal<Local, Bit>,
+    swap: Signal<Local, Bit>,
+    alt_x: Signal<Local, Bit>,
+    alt_y: Signal<Local, Bit>,
+    // Kept wires of the write-data choice (see Keep).
+    k_p: Keep<Bits<RB>>,
+    k_q: Keep<Bits<RB>>,
+    k_p1: Keep<Bits<RB>>,
+    k_q1: Keep<Bits<RB>>,
+    k_g: Keep<Bits<RB>>,
+    k_c1: Keep<Bit>,
+    k_c2: Keep<Bit>,
+    k_d: Keep<Bit>,
+    k_addmode: Keep<Bit>,
     late_sel: Signal<Local, Bit>,
     early: Signal<Local, Bits<RB>>,
     tside: Signal<Local, Bits<RB>>,
@@ -322,7 +336,8 @@ pub struct Engine<
     c_rbmask: Constant<Bits<9>>,
     c_win_mask: Constant<Bits<CH>>,
     c_top_lane: Constant<Bits<9>>,
-    c_first_const: Constant<Bits<5>>,
+    c_writable: Constant<Bits<32>>,
+    host_reg: Signal<Local, Bits<5>>,
     c_err_illegal: Constant<Bits<8>>,
     c_f_op: Constant<Bits<5>>,
     c_f_mod: Constant<Bits<5>>,
@@ -453,6 +468,7 @@ impl<
             red_one: array_init::array_init(|_| Default::default()),
             red_ffff: array_init::array_init(|_| Default::default()),
             wfirst: Default::default(),
+            in_stream: Default::default(),
             in_mulpass: Default::default(),
             in_pass0: Default::default(),
             in_passr: Default::default(),
@@ -465,7 +481,18 @@ impl<
             row_n: Default::default(),
             pc_n: Default::default(),
             alt: Default::default(),
-            alt_sel: Default::default(),
+            swap: Default::default(),
+            alt_x: Default::default(),
+            alt_y: Default::default(),
+            k_p: Default::default(),
+            k_q: Default::default(),
+            k_p1: Default::default(),
+            k_q1: Default::default(),
+            k_g: Default::default(),
+            k_c1: Default::default(),
+            k_c2: Default::default(),
+            k_d: Default::default(),
+            k_addmode: Default::default(),
             late_sel: Default::default(),
             early: Default::default(),
             tside: Default::default(),
@@ -550,7 +577,8 @@ impl<
             c_rbmask: k((RB - 1) as u64),
             c_win_mask: Constant::new(win_mask),
             c_top_lane: k((16 * (L - 1)) as u64),
-            c_first_const: k(FIRST_CONST as u64),
+            c_writable: k((1u64 << FIRST_CONST) - 1),
+            host_reg: Default::default(),
             c_err_illegal: k(1 << err::ILLEGAL),
             c_f_op: k(layout::OPCODE as u64),
             c_f_mod: k(layout::MODULUS as u64),
@@ -604,7 +632,8 @@ impl<
             self, clock, state, phase, pc, cnt, flag, errs, sp, row, chunk, pass, breg, treg, ttop,
             carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig, t_valid, t_pc, t_dest,
             t_digest, done_r, lastc, lastr, pass_nz, pass16, opk_r, modn_r, add_r, addsub_r, tvs_r,
-            mrow, mchunk, mprev, wfirst, in_mulpass, in_pass0, in_passr, in_quot, tadd, tpend
+            mrow, mchunk, mprev, wfirst, in_stream, in_mulpass, in_pass0, in_passr, in_quot, tadd,
+            tpend
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -697,6 +726,7 @@ impl<
         }
         self.alu.m.next = self.mod_row.val();
         self.alu.sub.next = !self.add_r.q.val();
+        self.alu.en.next = self.in_stream.q.val();
         self.alu.c1_in.next = self.c1.q.val();
         self.alu.c2_in.next = self.c2.q.val();
 
@@ -829,8 +859,8 @@ impl<
         // MUL writes T (Treg's first row) or T - m (Breg's second row); ADD
         // and SUB write s or t from the buffers' second row (their first
         // write comes before the last row shifts in). The choice that waits
-        // for the carries (alt_sel) is the last mux; while idle the host's
-        // data is written.
+        // for the carries comes last (below); while idle the host's data is
+        // written.
         self.early.next = self.treg.q.val().get_bits::<RB>(0);
         if self.phase.q.val() == Phase::Stream {
             self.early.next = self.rf.rdata_a.val();
@@ -857,13 +887,40 @@ impl<
             self.wx.next = self.breg.q.val().get_bits::<RB>(self.c_rb.val().index());
             self.wy.next = self.tside.val();
         }
-        self.alt_sel.next = self.alt.val();
-        if self.phase.q.val() == Phase::Stream {
-            self.alt_sel.next = self.use_alt_now.val();
+        // The late choice, built so that each late signal enters as few
+        // LUTs as it can (kept wires, see Keep): P (wx) is taken when the
+        // choice says alt, Q (wy) otherwise. G = (c1 || D) ? P1 : Q1, where
+        // P1 / Q1 are P / Q swapped while SUB streams (its c1 is the inverted
+        // raw carry) and D is the choice outside streaming (MUL's late
+        // borrow in its first write, else use_alt); the ALU is disabled
+        // outside streaming, so its raw c1 is 0 there. Last, ADD takes P
+        // when its raw t carry is set (no borrow: s >= m).
+        self.k_p.d.next = self.wx.val();
+        self.k_q.d.next = self.wy.val();
+        self.swap.next = self.in_stream.q.val() && !self.add_r.q.val();
+        self.k_p1.d.next = self.k_p.q.val();
+        self.k_q1.d.next = self.k_q.q.val();
+        if self.swap.val() {
+            self.k_p1.d.next = self.k_q.q.val();
+            self.k_q1.d.next = self.k_p.q.val();
         }
-        self.w_data.next = self.wy.val();
-        if self.alt_sel.val() {
-            self.w_data.next = self.wx.val();
+        self.alt_x.next = !self.in_stream.q.val()
+            && ((self.wfirst.q.val() && self.ttop.q.val().get_bit(0))
+                || (!self.wfirst.q.val() && self.use_alt.q.val()));
+        self.alt_y.next =
+            !self.in_stream.q.val() && self.wfirst.q.val() && !self.ttop.q.val().get_bit(0);
+        self.k_d.d.next = self.alt_x.val()
+            || (self.alt_y.val() && !self.dfull.val().get_bit(self.c_ch.val().index()));
+        self.k_c1.d.next = self.alu.c1_raw.val();
+        self.k_c2.d.next = self.alu.c2_raw.val();
+        self.k_addmode.d.next = self.in_stream.q.val() && self.add_r.q.val();
+        self.k_g.d.next = self.k_q1.q.val();
+        if self.k_c1.q.val() || self.k_d.q.val() {
+            self.k_g.d.next = self.k_p1.q.val();
+        }
+        self.w_data.next = self.k_g.q.val();
+        if self.k_c2.q.val() && self.k_addmode.q.val() {
+            self.w_data.next = self.k_p.q.val();
         }
         self.fold.d_in.next = self.dig.q.val();
         self.fold.row.next = self.w_data.val();
@@ -1215,6 +1272,7 @@ impl<
         self.in_mulpass.d.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() != 16);
         self.in_pass0.d.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() == 0);
         self.in_passr.d.next = self.phase_n.val() == Phase::PassR;
+        self.in_stream.d.next = self.phase_n.val() == Phase::Stream;
         self.in_quot.d.next = self.phase_n.val() == Phase::Quot;
         self.opk_r.d.next = self.opk.val();
         self.modn_r.d.next = self.modn.val();
@@ -1273,14 +1331,16 @@ impl<
         self.rf.waddr.next = (bit_cast::<AW, 5>(self.w_reg.val()) << self.c_log2r.val())
             | bit_cast::<AW, 4>(self.w_row.val());
         self.rf.wdata.next = self.w_data.val();
-        // SEC_CM: CONST.WRITE_PROTECT
-        self.rf.we.next = self.w_en.val() && (self.w_reg.val() < self.c_first_const.val());
+        // SEC_CM: CONST.WRITE_PROTECT (a table of the writable registers:
+        // a comparison would become a carry chain on the write enable).
+        self.rf.we.next =
+            self.w_en.val() && self.c_writable.val().get_bit(self.w_reg.val().index());
+        self.host_reg.next = bit_cast::<5, AW>(self.host_addr.val() >> self.c_log2r.val());
         if self.state.q.val() == EngState::Idle {
             self.rf.raddr_a.next = self.host_addr.val();
             self.rf.waddr.next = self.host_addr.val();
-            self.rf.we.next = self.host_we.val()
-                && ((self.host_addr.val() >> self.c_log2r.val())
-                    < bit_cast::<AW, 5>(self.c_first_const.val()));
+            self.rf.we.next =
+                self.host_we.val() && self.c_writable.val().get_bit(self.host_reg.val().index());
         }
         if self.rst.val() {
             self.state.d.next = EngState::Idle;

@@ -16,6 +16,7 @@ pub mod digest;
 pub mod engine;
 pub mod harness;
 pub mod health;
+pub mod keep;
 pub mod lane;
 pub mod ram;
 pub mod regfile;

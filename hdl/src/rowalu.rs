@@ -2,8 +2,11 @@
 //! cycle through two carry chains. ADD computes s = a + b and t = s - m;
 //! SUB computes s = a - b and t = s + m; the instruction later keeps s or t
 //! from the final carries (see `scu_model::field`). TEST uses the s chain of
-//! SUB for a < b and the row equality for a == b.
+//! SUB for a < b and the row equality for a == b. While disabled, b and the
+//! s chain's carry in count as zero, so the s chain's raw carry out is 0 and
+//! the engine can use it unqualified in its last LUT.
 
+use crate::keep::Keep;
 use rust_hdl::prelude::*;
 
 /// Row-wide add/subtract with carries in and out.
@@ -17,6 +20,8 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     pub m: Signal<In, Bits<RB>>,
     /// Subtract (SUB, TEST) rather than add.
     pub sub: Signal<In, Bit>,
+    /// Enabled (otherwise s = a and the s chain's raw carry out is 0).
+    pub en: Signal<In, Bit>,
     /// Carry (ADD) or borrow (SUB) into the s chain.
     pub c1_in: Signal<In, Bit>,
     /// Borrow (ADD) or carry (SUB) into the t chain.
@@ -29,11 +34,16 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     pub c1_out: Signal<Out, Bit>,
     /// t chain out.
     pub c2_out: Signal<Out, Bit>,
+    /// The s chain's carry out as the adder gives it (c1_out ^ sub).
+    pub c1_raw: Signal<Out, Bit>,
+    /// The t chain's carry out as the adder gives it (c2_out ^ !sub).
+    pub c2_raw: Signal<Out, Bit>,
     /// a == b.
     pub eq: Signal<Out, Bit>,
     sfull: Signal<Local, Bits<RSW>>,
     tfull: Signal<Local, Bits<RSW>>,
     bx: Signal<Local, Bits<RB>>,
+    bx_kept: Keep<Bits<RB>>,
     mx: Signal<Local, Bits<RB>>,
     cin1: Signal<Local, Bit>,
     cin2: Signal<Local, Bit>,
@@ -50,16 +60,20 @@ impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
             b: Default::default(),
             m: Default::default(),
             sub: Default::default(),
+            en: Default::default(),
             c1_in: Default::default(),
             c2_in: Default::default(),
             s: Default::default(),
             t: Default::default(),
             c1_out: Default::default(),
             c2_out: Default::default(),
+            c1_raw: Default::default(),
+            c2_raw: Default::default(),
             eq: Default::default(),
             sfull: Default::default(),
             tfull: Default::default(),
             bx: Default::default(),
+            bx_kept: Default::default(),
             mx: Default::default(),
             cin1: Default::default(),
             cin2: Default::default(),
@@ -84,8 +98,14 @@ impl<const RB: usize, const RSW: usize> Logic for RowAlu<RB, RSW> {
             self.cin1.next = !self.c1_in.val();
             self.cin2.next = self.c2_in.val();
         }
+        if !self.en.val() {
+            self.bx.next = 0.into();
+            self.cin1.next = false;
+        }
+        // One LUT level from the register file to the chain.
+        self.bx_kept.d.next = self.bx.val();
         self.sfull.next = ((bit_cast::<RSW, RB>(self.a.val()) << 1) | self.one.val())
-            + ((bit_cast::<RSW, RB>(self.bx.val()) << 1)
+            + ((bit_cast::<RSW, RB>(self.bx_kept.q.val()) << 1)
                 | bit_cast::<RSW, 1>(self.cin1.val().into()));
         self.s.next = self.sfull.val().get_bits::<RB>(1);
         self.tfull.next = ((bit_cast::<RSW, RB>(self.s.val()) << 1) | self.one.val())
@@ -93,8 +113,10 @@ impl<const RB: usize, const RSW: usize> Logic for RowAlu<RB, RSW> {
                 | bit_cast::<RSW, 1>(self.cin2.val().into()));
         self.t.next = self.tfull.val().get_bits::<RB>(1);
         // A carry out of an addition; a borrow (no carry) out of a subtraction.
-        self.c1_out.next = self.sfull.val().get_bit(self.cout_pos.val().index()) ^ self.sub.val();
-        self.c2_out.next = self.tfull.val().get_bit(self.cout_pos.val().index()) ^ !self.sub.val();
+        self.c1_raw.next = self.sfull.val().get_bit(self.cout_pos.val().index());
+        self.c2_raw.next = self.tfull.val().get_bit(self.cout_pos.val().index());
+        self.c1_out.next = self.c1_raw.val() ^ self.sub.val();
+        self.c2_out.next = self.c2_raw.val() ^ !self.sub.val();
         self.eq.next = self.a.val() == self.b.val();
     }
 }

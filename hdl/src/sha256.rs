@@ -86,10 +86,12 @@ pub struct Sha256 {
     padding: DFF<Bit>,
     pad_idx: DFF<Bits<7>>,
     pad_len: DFF<Bits<7>>,
+    pad_byte: DFF<Bits<8>>,
     count: DFF<Bits<16>>,
     fill: DFF<Bits<6>>,
     bitlen: Signal<Local, Bits<64>>,
     pidx: Signal<Local, Bits<7>>,
+    pj: Signal<Local, Bits<7>>,
     pad6: Signal<Local, Bits<6>>,
     inbyte: Signal<Local, Bits<8>>,
     take: Signal<Local, Bit>,
@@ -158,10 +160,12 @@ impl Default for Sha256 {
             padding: Default::default(),
             pad_idx: Default::default(),
             pad_len: Default::default(),
+            pad_byte: Default::default(),
             count: Default::default(),
             fill: Default::default(),
             bitlen: Default::default(),
             pidx: Default::default(),
+            pj: Default::default(),
             pad6: Default::default(),
             inbyte: Default::default(),
             take: Default::default(),
@@ -205,6 +209,7 @@ impl Logic for Sha256 {
             padding,
             pad_idx,
             pad_len,
+            pad_byte,
             count,
             fill,
             ready,
@@ -258,24 +263,36 @@ impl Logic for Sha256 {
         self.wnew.next = self.sg1.val() + self.w9.val() + self.sg0.val() + self.w0.q.val();
 
         // The byte taken this cycle: a message byte or a padding byte.
+        // Padding bytes: 0x80 in the cycle of `finish`, then pad_byte, a
+        // register that holds the byte at pad_idx (zeros, then the message
+        // length in bits, big-endian, as the last 8 bytes) so that no
+        // arithmetic sits between `wr` / `finish` and the schedule memory.
+        // It is loaded with the byte after the one taken: index 1 when
+        // padding starts is 0 (a length byte there would be bit-length byte
+        // 7, and the length fits 19 bits).
         self.bitlen.next = bit_cast::<64, 16>(self.count.q.val()) << 3;
+        self.pidx.next = self.pad_idx.q.val() + 1;
+        // Its bit-length byte (low 3 bits: past the last byte it wraps, unused).
+        self.pj.next = self.pad_len.q.val() - 1 - self.pidx.val();
+        self.pad_byte.d.next = 0.into();
+        if self.padding.q.val() {
+            self.pad_byte.d.next = self.pad_byte.q.val();
+            if !self.compressing.q.val() {
+                self.pad_byte.d.next = 0.into();
+                if self.pidx.val() + 8 >= self.pad_len.q.val() {
+                    self.pad_byte.d.next = self.bitlen.val().get_bits::<8>(
+                        bit_cast::<9, 3>(self.pj.val().get_bits::<3>(0)).index() << 3,
+                    );
+                }
+            }
+        }
         self.inbyte.next = self.wdata.val();
         self.take.next = self.wr.val() && !self.compressing.q.val() && !self.padding.q.val();
-        // Padding byte index: 0 (the 0x80) in the cycle of `finish`.
-        self.pidx.next = 0.into();
-        if self.padding.q.val() {
-            self.pidx.next = self.pad_idx.q.val();
-        }
         if (self.padding.q.val() || self.finish.val()) && !self.compressing.q.val() {
             self.take.next = true;
-            self.inbyte.next = 0.into();
-            if self.pidx.val() == 0 {
-                self.inbyte.next = 0x80.into();
-            }
-            if self.padding.q.val() && (self.pidx.val() + 8 >= self.pad_len.q.val()) {
-                self.inbyte.next = self.bitlen.val().get_bits::<8>(
-                    bit_cast::<9, 7>(self.pad_len.q.val() - 1 - self.pidx.val()).index() << 3,
-                );
+            self.inbyte.next = 0x80.into();
+            if self.padding.q.val() {
+                self.inbyte.next = self.pad_byte.q.val();
             }
         }
         self.pad6.next = bits::<6>(55) - self.count.q.val().get_bits::<6>(0);

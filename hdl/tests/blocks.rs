@@ -67,7 +67,7 @@ proptest! {
         let mut alu = ready(RowAlu::<128, 132>::new());
         alu.a.next = bits128(a); alu.b.next = bits128(b);
         alu.m.next = bits128(m);
-        alu.c1_in.next = c1; alu.c2_in.next = c2; alu.sub.next = sub;
+        alu.c1_in.next = c1; alu.c2_in.next = c2; alu.sub.next = sub; alu.en.next = true;
         settle(&mut alu);
         // Independent arithmetic on 256-bit values: (s, c1') and (t, c2').
         let (a2, b2, m2) = (wide(a), wide(b), wide(m));
@@ -87,7 +87,25 @@ proptest! {
         prop_assert_eq!(to_u128(alu.t.val()), low(t));
         prop_assert_eq!(alu.c1_out.val(), carry128(s));
         prop_assert_eq!(alu.c2_out.val(), carry128(t));
+        prop_assert_eq!(alu.c1_raw.val(), carry128(s) ^ sub);
+        prop_assert_eq!(alu.c2_raw.val(), carry128(t) ^ !sub);
         prop_assert_eq!(alu.eq.val(), a == b);
+    }
+
+    /// Disabled, the ALU passes a through its s chain without a carry: the
+    /// engine relies on the raw c1 being 0 outside streaming.
+    #[test]
+    fn row_alu_disabled_has_no_s_carry(
+        a in any::<u128>(), b in any::<u128>(), m in any::<u128>(),
+        c1 in any::<bool>(), c2 in any::<bool>(), sub in any::<bool>(),
+    ) {
+        let mut alu = ready(RowAlu::<128, 132>::new());
+        alu.a.next = bits128(a); alu.b.next = bits128(b);
+        alu.m.next = bits128(m);
+        alu.c1_in.next = c1; alu.c2_in.next = c2; alu.sub.next = sub; alu.en.next = false;
+        settle(&mut alu);
+        prop_assert_eq!(to_u128(alu.s.val()), a);
+        prop_assert!(!alu.c1_raw.val());
     }
 
     #[test]
