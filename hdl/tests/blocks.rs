@@ -23,6 +23,20 @@ fn ready<B: Block>(mut b: B) -> B {
     b
 }
 
+/// A settled 128-bit row ALU with operands a, b, m.
+fn row_alu([a, b, m]: [u128; 3], c1: bool, c2: bool, sub: bool, en: bool) -> RowAlu<128, 132> {
+    let mut alu = ready(RowAlu::<128, 132>::new());
+    alu.a.next = bits128(a);
+    alu.b.next = bits128(b);
+    alu.m.next = bits128(m);
+    alu.c1_in.next = c1;
+    alu.c2_in.next = c2;
+    alu.sub.next = sub;
+    alu.en.next = en;
+    settle(&mut alu);
+    alu
+}
+
 /// (x * y + red): red = m for a p' word of 1, m * 0xffff for 0xffff.
 fn lane_expect(x: u16, y: u16, m: u16, one: bool, ffff: bool) -> u64 {
     let red = match (one, ffff) {
@@ -64,11 +78,7 @@ proptest! {
         a in any::<u128>(), b in any::<u128>(), m in any::<u128>(),
         c1 in any::<bool>(), c2 in any::<bool>(), sub in any::<bool>(),
     ) {
-        let mut alu = ready(RowAlu::<128, 132>::new());
-        alu.a.next = bits128(a); alu.b.next = bits128(b);
-        alu.m.next = bits128(m);
-        alu.c1_in.next = c1; alu.c2_in.next = c2; alu.sub.next = sub; alu.en.next = true;
-        settle(&mut alu);
+        let alu = row_alu([a, b, m], c1, c2, sub, true);
         // Independent arithmetic on 256-bit values: (s, c1') and (t, c2').
         let (a2, b2, m2) = (wide(a), wide(b), wide(m));
         let bit = |c: bool| if c { U256::ONE } else { U256::ZERO };
@@ -99,11 +109,7 @@ proptest! {
         a in any::<u128>(), b in any::<u128>(), m in any::<u128>(),
         c1 in any::<bool>(), c2 in any::<bool>(), sub in any::<bool>(),
     ) {
-        let mut alu = ready(RowAlu::<128, 132>::new());
-        alu.a.next = bits128(a); alu.b.next = bits128(b);
-        alu.m.next = bits128(m);
-        alu.c1_in.next = c1; alu.c2_in.next = c2; alu.sub.next = sub; alu.en.next = false;
-        settle(&mut alu);
+        let alu = row_alu([a, b, m], c1, c2, sub, false);
         prop_assert_eq!(to_u128(alu.s.val()), a);
         prop_assert!(!alu.c1_raw.val());
     }
