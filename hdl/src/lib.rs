@@ -3,6 +3,7 @@
 //! * [`engine::Engine`] is the whole scalar-multiplication engine (one
 //!   source, any of L = 1, 2, 4, 8 lanes via [`config`]);
 //! * [`lane`], [`rowalu`], [`digest`], [`regfile`] are its building blocks;
+//!   [`ram`] is the SCU's memory and [`keep`] a wire synthesis keeps;
 //! * [`verilog`] writes the Verilog; [`sim`] runs the engine in rust-hdl's
 //!   own simulator behind the [`scu_model::backend::EngineBackend`] trait,
 //!   the same trait the Verilator build implements, through the pin-level
