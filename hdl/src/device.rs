@@ -943,7 +943,7 @@ impl<
             }
         }
 
-        // ---- The byte write of MOVE ----
+        // ---- SHA-256's strobes, then the byte write of MOVE ----
         // SHA's strobes, as flat expressions of registered state rather
         // than through the priority chains above (the decode is one-hot),
         // and kept wires, so that the core's `take` is one LUT after them.
