@@ -250,6 +250,8 @@ pub struct Engine<
     w_en: Signal<Local, Bit>,
     w_data: Signal<Local, Bits<RB>>,
     w_row: Signal<Local, Bits<4>>,
+    // The register a host write addresses (while idle).
+    host_reg: Signal<Local, Bits<5>>,
     use_alt_now: Signal<Local, Bit>,
     addsub: Signal<Local, Bit>,
     // Next state.
@@ -258,7 +260,6 @@ pub struct Engine<
     chunk_n: Signal<Local, Bits<5>>,
     row_n: Signal<Local, Bits<4>>,
     pc_n: Signal<Local, Bits<10>>,
-    alt: Signal<Local, Bit>,
     swap: Signal<Local, Bit>,
     alt_x: Signal<Local, Bit>,
     alt_y: Signal<Local, Bit>,
@@ -337,7 +338,6 @@ pub struct Engine<
     c_win_mask: Constant<Bits<CH>>,
     c_top_lane: Constant<Bits<9>>,
     c_writable: Constant<Bits<32>>,
-    host_reg: Signal<Local, Bits<5>>,
     c_err_illegal: Constant<Bits<8>>,
     c_f_op: Constant<Bits<5>>,
     c_f_mod: Constant<Bits<5>>,
@@ -480,7 +480,6 @@ impl<
             chunk_n: Default::default(),
             row_n: Default::default(),
             pc_n: Default::default(),
-            alt: Default::default(),
             swap: Default::default(),
             alt_x: Default::default(),
             alt_y: Default::default(),
@@ -844,16 +843,6 @@ impl<
         if self.add_r.q.val() {
             self.use_alt_now.next = self.alu.c1_out.val() || !self.alu.c2_out.val();
         }
-        // MUL's choice comes with the last chunk of T - m, in its first write:
-        // T - m when T >= m (a carry out of T, or no borrow). T < 2^256 + m
-        // for any operands (scu_model::field::mont_mul), so Ttop is 0 or 1
-        // and its bit 0 is the carry: one input where a 24-bit test would
-        // let yosys bury the late borrow under an OR tree.
-        self.alt.next = self.use_alt.q.val();
-        if self.wfirst.q.val() {
-            self.alt.next =
-                self.ttop.q.val().get_bit(0) || !self.dfull.val().get_bit(self.c_ch.val().index());
-        }
         // The row written this cycle: COPY streams port A; CSWAP streams a's
         // new rows (b's when F is set) and then writes b's from the buffers;
         // MUL writes T (Treg's first row) or T - m (Breg's second row); ADD
@@ -904,6 +893,12 @@ impl<
             self.k_p1.d.next = self.k_q.q.val();
             self.k_q1.d.next = self.k_p.q.val();
         }
+        // MUL's choice comes with the last chunk of T - m, in its first write:
+        // T - m when T >= m (a carry out of T, or no borrow). T < 2^256 + m
+        // for any operands (scu_model::field::mont_mul), so Ttop is 0 or 1
+        // and its bit 0 is the carry: one input where a 24-bit test would
+        // let yosys bury the late borrow under an OR tree. D is then kept
+        // in use_alt for the writes after the first.
         self.alt_x.next = !self.in_stream.q.val()
             && ((self.wfirst.q.val() && self.ttop.q.val().get_bit(0))
                 || (!self.wfirst.q.val() && self.use_alt.q.val()));
@@ -1146,7 +1141,7 @@ impl<
                             << self.c_top_rb.val());
                     if self.wfirst.q.val() {
                         // MUL: the last chunk of T - m joins the rest (a row is a chunk).
-                        self.use_alt.d.next = self.alt.val();
+                        self.use_alt.d.next = self.k_d.q.val();
                         self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
                             | (bit_cast::<256, CH>(self.dfull.val().get_bits::<CH>(0))
                                 << self.c_top_ch.val());
