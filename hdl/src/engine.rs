@@ -10,7 +10,8 @@
 //!      port A: a rows / host reads      port B: b rows
 //!   Breg (16 words): B, rotated a chunk a cycle; ADD/SUB t; MUL t - m
 //!   Treg (16 words) + Ttop: the Montgomery accumulator; ADD/SUB s
-//!   lanes[L]: a_j * B chunk (or m * n chunk, or t0 * n') + m * p' words
+//!   lanes[L]: P = a_j * B chunk (or q * n chunk, or t0 * n'), registered;
+//!             P + m * p' words
 //!   chunk sum S = window + sum(lanes) + carry -> new chunk, carry
 //!   RowAlu (W words): ADD/SUB/TEST chains     RowDigest: trace digest
 //! ```
@@ -26,7 +27,13 @@
 //! sequencer's predicates and the modulus words are computed a cycle ahead
 //! from its next state, the final pass's T - m runs a chunk behind the sum
 //! (its last chunk in the first write), and the reduce pass's carry joins
-//! Ttop a cycle late. None of this changes a cycle count.
+//! Ttop a cycle late. The lanes' products are registered, so no multiplier
+//! (nor the register file's read before it) is on the chunk sum's path:
+//! each cycle feeds the lanes the next cycle's operands, which the reads
+//! and Breg's rotation provide a cycle early (pass 0 reads B's rows from
+//! MUL's Start on; mod n, q = t0 n' is formed in the multiply pass's last
+//! chunk, from the new t0 one chunk up Treg). None of this changes a cycle
+//! count.
 
 use crate::digest::RowDigest;
 use crate::keep::Keep;
@@ -205,7 +212,6 @@ pub struct Engine<
     // that the datapath's selects come straight from flip-flops.
     lastc: DFF<Bit>,
     lastr: DFF<Bit>,
-    pass_nz: DFF<Bit>,
     pass16: DFF<Bit>,
     opk_r: DFF<Op>,
     modn_r: DFF<Bit>,
@@ -223,6 +229,7 @@ pub struct Engine<
     in_pass0: DFF<Bit>,
     in_passr: DFF<Bit>,
     in_quot: DFF<Bit>,
+    near_end: DFF<Bit>,
     tadd: DFF<Bits<24>>,
     tpend: DFF<Bit>,
 
@@ -294,7 +301,11 @@ pub struct Engine<
     last_chunk: Signal<Local, Bit>,
     aword_off: Signal<Local, Bits<9>>,
     a_word: Signal<Local, Bits<16>>,
-    b_off: Signal<Local, Bits<9>>,
+    nx_mulpass: Signal<Local, Bit>,
+    nx_passr: Signal<Local, Bit>,
+    nx_quot: Signal<Local, Bit>,
+    mchunk_idx: Signal<Local, Bits<5>>,
+    mchunk_off: Signal<Local, Bits<9>>,
     b_chunk: Signal<Local, Bits<CH>>,
     lane_x: Signal<Local, Bits<16>>,
     lane_y: Signal<Local, Bits<CH>>,
@@ -328,11 +339,11 @@ pub struct Engine<
     c_top_rb: Constant<Bits<9>>,
     c_log2r: Constant<Bits<4>>,
     c_log2w: Constant<Bits<4>>,
-    c_log2l: Constant<Bits<4>>,
     c_log2rb: Constant<Bits<4>>,
     c_log2ch: Constant<Bits<4>>,
     c_last_row: Constant<Bits<4>>,
     c_last_chunk: Constant<Bits<5>>,
+    c_near_end: Constant<Bits<5>>,
     c_wmask: Constant<Bits<5>>,
     c_rbmask: Constant<Bits<9>>,
     c_win_mask: Constant<Bits<CH>>,
@@ -455,7 +466,6 @@ impl<
             done_r: Default::default(),
             lastc: Default::default(),
             lastr: Default::default(),
-            pass_nz: Default::default(),
             pass16: Default::default(),
             opk_r: Default::default(),
             modn_r: Default::default(),
@@ -473,6 +483,7 @@ impl<
             in_pass0: Default::default(),
             in_passr: Default::default(),
             in_quot: Default::default(),
+            near_end: Default::default(),
             tadd: Default::default(),
             tpend: Default::default(),
             phase_n: Default::default(),
@@ -536,7 +547,11 @@ impl<
             last_chunk: Default::default(),
             aword_off: Default::default(),
             a_word: Default::default(),
-            b_off: Default::default(),
+            nx_mulpass: Default::default(),
+            nx_passr: Default::default(),
+            nx_quot: Default::default(),
+            mchunk_idx: Default::default(),
+            mchunk_off: Default::default(),
             b_chunk: Default::default(),
             lane_x: Default::default(),
             lane_y: Default::default(),
@@ -567,11 +582,11 @@ impl<
             c_top_rb: k((256 - RB) as u64),
             c_log2r: k(log2(rows)),
             c_log2w: k(log2(W)),
-            c_log2l: k(log2(L)),
             c_log2rb: k(log2(RB)),
             c_log2ch: k(log2(CH)),
             c_last_row: k((rows - 1) as u64),
             c_last_chunk: k((16 / L - 1) as u64),
+            c_near_end: k((16 / L - 2) as u64),
             c_wmask: k((W - 1) as u64),
             c_rbmask: k((RB - 1) as u64),
             c_win_mask: Constant::new(win_mask),
@@ -630,9 +645,9 @@ impl<
         dff_setup!(
             self, clock, state, phase, pc, cnt, flag, errs, sp, row, chunk, pass, breg, treg, ttop,
             carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig, t_valid, t_pc, t_dest,
-            t_digest, done_r, lastc, lastr, pass_nz, pass16, opk_r, modn_r, add_r, addsub_r, tvs_r,
-            mrow, mchunk, mprev, wfirst, in_stream, in_mulpass, in_pass0, in_passr, in_quot, tadd,
-            tpend
+            t_digest, done_r, lastc, lastr, pass16, opk_r, modn_r, add_r, addsub_r, tvs_r, mrow,
+            mchunk, mprev, wfirst, in_stream, in_mulpass, in_pass0, in_passr, in_quot, near_end,
+            tadd, tpend
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -728,47 +743,6 @@ impl<
         self.alu.en.next = self.in_stream.q.val();
         self.alu.c1_in.next = self.c1.q.val();
         self.alu.c2_in.next = self.c2.q.val();
-
-        // Multiplier inputs. a_j is word (pass mod W) of the A row.
-        self.aword_off.next = bit_cast::<9, 5>(self.pass.q.val() & self.c_wmask.val()) << 4;
-        self.a_word.next = self
-            .rf
-            .rdata_a
-            .val()
-            .get_bits::<16>(self.aword_off.val().index());
-        // Pass 0 takes B straight from the register file (chunk c of row c L / W).
-        self.b_off.next =
-            bit_cast::<9, 5>((self.chunk.q.val() << self.c_log2l.val()) & self.c_wmask.val()) << 4;
-        self.b_chunk.next = self.breg.q.val().get_bits::<CH>(0);
-        if !self.pass_nz.q.val() {
-            self.b_chunk.next = self
-                .rf
-                .rdata_b
-                .val()
-                .get_bits::<CH>(self.b_off.val().index());
-        }
-        self.lane_x.next = 0.into();
-        self.lane_y.next = self.b_chunk.val();
-        if self.in_mulpass.q.val() {
-            self.lane_x.next = self.a_word.val();
-        }
-        if self.in_passr.q.val() {
-            self.lane_x.next = self.mreg.q.val();
-            self.lane_y.next = self.mod_chunk.val();
-        }
-        for l in 0..L {
-            self.lanes[l].x.next = self.lane_x.val();
-            self.lanes[l].y.next = self.lane_y.val().get_bits::<16>(16 * l);
-            self.lanes[l].m.next = self.mreg.q.val();
-            self.lanes[l].mff.next = self.mff.q.val();
-            self.lanes[l].one.next = self.red_one[l].q.val();
-            self.lanes[l].ffff.next = self.red_ffff[l].q.val();
-        }
-        // The quotient step mod n: q = t0 n' in lane 0 (reduction is off mod n).
-        if self.in_quot.q.val() {
-            self.lanes[0].x.next = self.treg.q.val().get_bits::<16>(0);
-            self.lanes[0].y.next = self.c_nprime.val();
-        }
 
         // The chunk window: T >> 16 (Ttop as the last word), T, or zero.
         self.window.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(16));
@@ -980,6 +954,8 @@ impl<
                     match self.opk_r.q.val() {
                         Op::Mul => {
                             self.phase_n.next = Phase::Pass;
+                            // The row of B's chunk 1 (chunk 0's was read in Fetch).
+                            self.b_row.next = 1.into();
                         }
                         Op::Add => {
                             self.phase_n.next = Phase::Stream;
@@ -1192,16 +1168,14 @@ impl<
                         if self.chunk.q.val() != 0 {
                             self.dborrow.d.next = self.dfull.val().get_bit(self.c_ch.val().index());
                         }
-                    } else {
-                        self.breg.d.next = (self.breg.q.val() >> self.c_ch.val())
-                            | (bit_cast::<256, CH>(self.b_chunk.val()) << self.c_top_ch.val());
                     }
-                    // Reads: the next B chunk's row (pass 0) and the A row of the next cycle's pass.
-                    self.b_row.next = bit_cast::<5, 5>(
-                        ((self.chunk.q.val() + 1) << self.c_log2l.val()) >> self.c_log2w.val(),
-                    );
+                    // Reads, for the products of the cycle after next: the
+                    // B row of chunk c + 2 (pass 0; a row is a chunk) and
+                    // the A row of that cycle's pass (mod n, the reduce
+                    // pass reads the next A row).
+                    self.b_row.next = bit_cast::<5, 5>(self.chunk.q.val() + 2);
                     self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
-                    if self.last_chunk.val() && !self.modn_r.q.val() {
+                    if self.near_end.q.val() && !self.modn_r.q.val() {
                         self.a_row.next = self.next_pass.val() >> self.c_log2w.val();
                     }
                     if self.last_chunk.val() {
@@ -1238,8 +1212,10 @@ impl<
                     self.treg.d.next = (self.treg.q.val() >> self.c_ch.val())
                         | (bit_cast::<256, CH>(self.new_chunk.val()) << self.c_top_ch.val());
                     self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
-                    if self.last_chunk.val() {
+                    if self.near_end.q.val() {
                         self.a_row.next = self.next_pass.val() >> self.c_log2w.val();
+                    }
+                    if self.last_chunk.val() {
                         self.chunk_n.next = 0.into();
                         self.carry.d.next = 0.into();
                         // Added to Ttop next cycle (it is read at the next pass's last chunk).
@@ -1262,13 +1238,16 @@ impl<
         self.row.d.next = self.row_n.val();
         self.lastc.d.next = self.chunk_n.val() == self.c_last_chunk.val();
         self.lastr.d.next = self.row_n.val() == self.c_last_row.val();
-        self.pass_nz.d.next = self.pass_n.val() != 0;
         self.pass16.d.next = self.pass_n.val() == 16;
-        self.in_mulpass.d.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() != 16);
+        self.near_end.d.next = self.chunk_n.val() >= self.c_near_end.val();
+        self.nx_mulpass.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() != 16);
+        self.nx_passr.next = self.phase_n.val() == Phase::PassR;
+        self.nx_quot.next = self.phase_n.val() == Phase::Quot;
+        self.in_mulpass.d.next = self.nx_mulpass.val();
         self.in_pass0.d.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() == 0);
-        self.in_passr.d.next = self.phase_n.val() == Phase::PassR;
+        self.in_passr.d.next = self.nx_passr.val();
         self.in_stream.d.next = self.phase_n.val() == Phase::Stream;
-        self.in_quot.d.next = self.phase_n.val() == Phase::Quot;
+        self.in_quot.d.next = self.nx_quot.val();
         self.opk_r.d.next = self.opk.val();
         self.modn_r.d.next = self.modn.val();
         self.add_r.d.next = self.opk.val() == Op::Add;
@@ -1281,7 +1260,21 @@ impl<
         self.row_off.next = bit_cast::<9, 4>(self.row_n.val()) << self.c_log2rb.val();
         self.chunk_off.next = bit_cast::<9, 5>(self.chunk_n.val()) << self.c_log2ch.val();
         self.mrow.d.next = self.modv.val().get_bits::<RB>(self.row_off.val().index());
-        self.mchunk.d.next = self.modv.val().get_bits::<CH>(self.chunk_off.val().index());
+        // The modulus chunk of the next cycle's step (the final pass's
+        // T - m), but in the reduce pass mod n that of the step after it,
+        // whose product (q times it) the lanes form a cycle ahead.
+        self.mchunk_idx.next = self.chunk_n.val();
+        if self.nx_passr.val() {
+            self.mchunk_idx.next = (self.chunk_n.val() + 1) & self.c_last_chunk.val();
+        }
+        if self.nx_quot.val() {
+            self.mchunk_idx.next = 0.into();
+        }
+        self.mchunk_off.next = bit_cast::<9, 5>(self.mchunk_idx.val()) << self.c_log2ch.val();
+        self.mchunk.d.next = self
+            .modv
+            .val()
+            .get_bits::<CH>(self.mchunk_off.val().index());
         self.mprev.d.next = self.mchunk.q.val();
         // The sparse reduction words p'_w of each lane (multiply passes mod p but pass 0).
         self.red_on.next =
@@ -1293,6 +1286,62 @@ impl<
                 .get_bits::<16>(self.chunk_off.val().index() + 16 * l);
             self.red_one[l].d.next = self.red_on.val() && (self.pw.val() == 1);
             self.red_ffff[l].d.next = self.red_on.val() && (self.pw.val() == 0xffff);
+        }
+
+        // ---- Multiplier inputs, for the next cycle's step ----
+        // The lanes register their products, so each cycle feeds the
+        // operands of the next cycle's chunk (from the next state above).
+        // a_j is word (j mod W) of the A row, which the reads keep on port A
+        // from the cycle before the pass's first chunk. B's chunk comes
+        // straight from the register file for pass 0 (read a chunk ahead),
+        // else from Breg's chunk 0. Breg takes each chunk fed to the lanes
+        // in a multiply pass at its top: pass 0 loads B (from MUL's Start),
+        // later passes rotate it, so that it is a chunk ahead in a pass and
+        // holds B from the first chunk in between (mod n: the quotient and
+        // reduce pass; the final pass loads T - m instead).
+        self.aword_off.next = bit_cast::<9, 5>(self.pass_n.val() & self.c_wmask.val()) << 4;
+        self.a_word.next = self
+            .rf
+            .rdata_a
+            .val()
+            .get_bits::<16>(self.aword_off.val().index());
+        self.b_chunk.next = self.breg.q.val().get_bits::<CH>(0);
+        if self.pass_n.val() == 0 {
+            self.b_chunk.next = self.rf.rdata_b.val().get_bits::<CH>(0);
+        }
+        if self.nx_mulpass.val() {
+            self.breg.d.next = (self.breg.q.val() >> self.c_ch.val())
+                | (bit_cast::<256, CH>(self.b_chunk.val()) << self.c_top_ch.val());
+        }
+        self.lane_x.next = 0.into();
+        self.lane_y.next = self.b_chunk.val();
+        if self.nx_mulpass.val() {
+            self.lane_x.next = self.a_word.val();
+        }
+        // The reduce pass mod n: q (from Quot's product until it is in mreg)
+        // times the modulus chunk.
+        if self.nx_passr.val() {
+            self.lane_x.next = self.mreg.q.val();
+            if self.in_quot.q.val() {
+                self.lane_x.next = self.lanes[0].product.val().get_bits::<16>(0);
+            }
+            self.lane_y.next = self.mod_chunk.val();
+        }
+        for l in 0..L {
+            self.lanes[l].clock.next = self.clock.val();
+            self.lanes[l].x.next = self.lane_x.val();
+            self.lanes[l].y.next = self.lane_y.val().get_bits::<16>(16 * l);
+            self.lanes[l].m.next = self.mreg.q.val();
+            self.lanes[l].mff.next = self.mff.q.val();
+            self.lanes[l].one.next = self.red_one[l].q.val();
+            self.lanes[l].ffff.next = self.red_ffff[l].q.val();
+        }
+        // The quotient step mod n: q = t0 n' in lane 0 (reduction is off mod
+        // n), fed in the multiply pass's last chunk, where the new T's chunk
+        // 0 is Treg's chunk 1 (C >= 2).
+        if self.nx_quot.val() {
+            self.lanes[0].x.next = self.treg.q.val().get_bits::<16>(self.c_ch.val().index());
+            self.lanes[0].y.next = self.c_nprime.val();
         }
 
         // ---- Retirement ----

@@ -1,17 +1,23 @@
 //! One multiplier lane: a 16x16-bit product (one iCE40 SB_MAC16 or ECP5
-//! MULT18X18) plus the sparse reduction term m * p'_w of the fused
-//! Montgomery step mod p, placed at the lane's word offset in the chunk sum.
+//! MULT18X18) registered for the next cycle, plus the sparse reduction term
+//! m * p'_w of the fused Montgomery step mod p, placed at the lane's word
+//! offset in the chunk sum.
 
 use rust_hdl::prelude::*;
 
-/// `out = (x * y + red) << 16 l`, with `red` = m when the lane's word of
-/// p' is 1, m * 0xffff when it is 0xffff, else 0 (p' = (p + 1) / 2^16 has
-/// only those words; the engine says which, a cycle ahead).
+/// `out = (P + red) << 16 l`, where P is the register that took `x * y` at
+/// the last clock edge (the engine feeds each chunk's operands a cycle
+/// ahead, so no multiplier sits on the chunk sum's path), and `red` = m
+/// when the lane's word of p' is 1, m * 0xffff when it is 0xffff, else 0
+/// (p' = (p + 1) / 2^16 has only those words; the engine says which, a
+/// cycle ahead).
 #[derive(LogicBlock)]
 pub struct Lane<const SW: usize> {
-    /// Multiplicand (a word of a, the quotient m, or t0).
+    /// Clock.
+    pub clock: Signal<In, Clock>,
+    /// Multiplicand for the next cycle (a word of a, the quotient m, or t0).
     pub x: Signal<In, Bits<16>>,
-    /// Multiplier word (of B, of the modulus, or n').
+    /// Multiplier word for the next cycle (of B, of the modulus, or n').
     pub y: Signal<In, Bits<16>>,
     /// Reduction multiplier m.
     pub m: Signal<In, Bits<16>>,
@@ -24,9 +30,9 @@ pub struct Lane<const SW: usize> {
     pub ffff: Signal<In, Bit>,
     /// The lane's contribution to the chunk sum.
     pub out: Signal<Out, Bits<SW>>,
-    /// The bare product (the quotient step reads its low word).
+    /// The registered product P (the quotient step reads its low word).
     pub product: Signal<Out, Bits<32>>,
-    prod: Signal<Local, Bits<32>>,
+    prod: DFF<Bits<32>>,
     m32: Signal<Local, Bits<32>>,
     red: Signal<Local, Bits<32>>,
     shift: Constant<Bits<8>>,
@@ -37,6 +43,7 @@ impl<const SW: usize> Lane<SW> {
     pub fn new(l: usize) -> Self {
         assert!(SW >= 16 * l + 34, "sum width too small for lane {l}");
         Self {
+            clock: Default::default(),
             x: Default::default(),
             y: Default::default(),
             m: Default::default(),
@@ -56,8 +63,10 @@ impl<const SW: usize> Lane<SW> {
 impl<const SW: usize> Logic for Lane<SW> {
     #[hdl_gen]
     fn update(&mut self) {
-        self.prod.next = self.x.val() * self.y.val();
-        self.product.next = self.prod.val();
+        // No enable or reset: yosys can place the register in the DSP.
+        dff_setup!(self, clock, prod);
+        self.prod.d.next = self.x.val() * self.y.val();
+        self.product.next = self.prod.q.val();
         self.m32.next = bit_cast::<32, 16>(self.m.val());
         self.red.next = 0.into();
         if self.one.val() {
@@ -66,7 +75,8 @@ impl<const SW: usize> Logic for Lane<SW> {
         if self.ffff.val() {
             self.red.next = self.mff.val();
         }
-        self.out.next = (bit_cast::<SW, 32>(self.prod.val()) + bit_cast::<SW, 32>(self.red.val()))
+        self.out.next = (bit_cast::<SW, 32>(self.prod.q.val())
+            + bit_cast::<SW, 32>(self.red.val()))
             << self.shift.val();
     }
 }

@@ -64,8 +64,15 @@ proptest! {
         l0.m.next = (m as u64).into(); l0.mff.next = mff; l0.one.next = one; l0.ffff.next = ffff;
         l7.x.next = (x as u64).into(); l7.y.next = (y as u64).into();
         l7.m.next = (m as u64).into(); l7.mff.next = mff; l7.one.next = one; l7.ffff.next = ffff;
+        // The product is registered: x and y are the next cycle's operands.
         settle(&mut l0);
-        settle(&mut l7);
+        prop_assert_eq!(l0.product.val().to_u64(), 0);
+        for lane_clock in [true, false] {
+            l0.clock.next = Clock { clk: lane_clock };
+            l7.clock.next = Clock { clk: lane_clock };
+            settle(&mut l0);
+            settle(&mut l7);
+        }
         let want = lane_expect(x, y, m, one, ffff);
         prop_assert_eq!(l0.out.val().get_bits::<40>(0).to_u64(), want);
         prop_assert_eq!(l7.out.val().get_bits::<40>(112).to_u64(), want);
