@@ -1296,9 +1296,9 @@ impl<
         // straight from the register file for pass 0 (read a chunk ahead),
         // else from Breg's chunk 0. Breg takes each chunk fed to the lanes
         // in a multiply pass at its top: pass 0 loads B (from MUL's Start),
-        // later passes rotate it, so that it is a chunk ahead in a pass and
-        // holds B from the first chunk in between (mod n: the quotient and
-        // reduce pass; the final pass loads T - m instead).
+        // later passes rotate it. So within a pass Breg runs a chunk ahead
+        // of the sum, and between passes (mod n: the quotient and reduce
+        // pass) it holds B with chunk 0 first; the final pass loads T - m.
         self.aword_off.next = bit_cast::<9, 5>(self.pass_n.val() & self.c_wmask.val()) << 4;
         self.a_word.next = self
             .rf
