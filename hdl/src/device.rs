@@ -174,7 +174,6 @@ pub struct Device<
     p_data: Signal<Local, Bits<8>>,
     q_data: Signal<Local, Bits<8>>,
     do_write: Signal<Local, Bit>,
-    sha_wr: Signal<Local, Bit>,
     k_sha_wr: Keep<Bit>,
     k_sha_fin: Keep<Bit>,
     i_n: Signal<Local, Bits<9>>,
@@ -397,7 +396,6 @@ impl<
             p_data: Default::default(),
             q_data: Default::default(),
             do_write: Default::default(),
-            sha_wr: Default::default(),
             k_sha_wr: Default::default(),
             k_sha_fin: Default::default(),
             i_n: Default::default(),
@@ -951,11 +949,10 @@ impl<
         // while busy (exactly when the stall holds the MOVE back), so its
         // busy flag need not go round through the controller to its input.
         // The write: a MOVE streaming, or a raw byte's 8th bit.
-        self.sha_wr.next = (self.cstate.q.val() == CState::Exec)
+        self.k_sha_wr.d.next = (self.cstate.q.val() == CState::Exec)
             && (((self.phase.q.val() == DPhase::Stream) && !self.opd[18].q.val())
                 || ((self.phase.q.val() == DPhase::Raw) && (self.bitc.q.val() == 7)))
             && (self.dsp.val() == self.c_sp_sha.val());
-        self.k_sha_wr.d.next = self.sha_wr.val();
         self.sha.wr.next = self.k_sha_wr.q.val();
         // SHA_FINISH in its first cycle.
         self.k_sha_fin.d.next = (self.cstate.q.val() == CState::Exec)

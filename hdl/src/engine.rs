@@ -225,7 +225,6 @@ pub struct Engine<
     red_ffff: [DFF<Bit>; L],
     wfirst: DFF<Bit>,
     in_stream: DFF<Bit>,
-    in_mulpass: DFF<Bit>,
     in_pass0: DFF<Bit>,
     in_passr: DFF<Bit>,
     in_quot: DFF<Bit>,
@@ -479,7 +478,6 @@ impl<
             red_ffff: array_init::array_init(|_| Default::default()),
             wfirst: Default::default(),
             in_stream: Default::default(),
-            in_mulpass: Default::default(),
             in_pass0: Default::default(),
             in_passr: Default::default(),
             in_quot: Default::default(),
@@ -646,8 +644,7 @@ impl<
             self, clock, state, phase, pc, cnt, flag, errs, sp, row, chunk, pass, breg, treg, ttop,
             carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig, t_valid, t_pc, t_dest,
             t_digest, done_r, lastc, lastr, pass16, opk_r, modn_r, add_r, addsub_r, tvs_r, mrow,
-            mchunk, mprev, wfirst, in_stream, in_mulpass, in_pass0, in_passr, in_quot, near_end,
-            tadd, tpend
+            mchunk, mprev, wfirst, in_stream, in_pass0, in_passr, in_quot, near_end, tadd, tpend
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -1173,7 +1170,7 @@ impl<
                     // B row of chunk c + 2 (pass 0; a row is a chunk) and
                     // the A row of that cycle's pass (mod n, the reduce
                     // pass reads the next A row).
-                    self.b_row.next = bit_cast::<5, 5>(self.chunk.q.val() + 2);
+                    self.b_row.next = self.chunk.q.val() + 2;
                     self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
                     if self.near_end.q.val() && !self.modn_r.q.val() {
                         self.a_row.next = self.next_pass.val() >> self.c_log2w.val();
@@ -1243,7 +1240,6 @@ impl<
         self.nx_mulpass.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() != 16);
         self.nx_passr.next = self.phase_n.val() == Phase::PassR;
         self.nx_quot.next = self.phase_n.val() == Phase::Quot;
-        self.in_mulpass.d.next = self.nx_mulpass.val();
         self.in_pass0.d.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() == 0);
         self.in_passr.d.next = self.nx_passr.val();
         self.in_stream.d.next = self.phase_n.val() == Phase::Stream;
