@@ -33,7 +33,10 @@
 //! and Breg's rotation provide a cycle early (pass 0 reads B's rows from
 //! MUL's Start on; mod n, q = t0 n' is formed in the multiply pass's last
 //! chunk, from the new t0 one chunk up Treg). None of this changes a cycle
-//! count.
+//! count. With the wide rows of L >= 4, ADD, SUB and TEST also take their
+//! last row's carries from flip-flops, a cycle after its read (one cycle
+//! more each, `scu_model::timing::Lanes::late_carries`), so no row-wide
+//! carry chain lies between a register-file read and a write or the flag.
 
 use crate::digest::RowDigest;
 use crate::keep::Keep;
@@ -43,6 +46,7 @@ use crate::rowalu::RowAlu;
 use rust_hdl::prelude::*;
 use scu_model::consts;
 use scu_model::isa::{err, layout, opcode, FIRST_CONST, STACK_DEPTH};
+use scu_model::timing::Lanes;
 use scu_model::words::U256;
 
 /// The engine's top-level state.
@@ -73,7 +77,7 @@ pub enum Phase {
     PassR,
     /// The quotient cycle of a row mod n.
     Quot,
-    /// FLAG's evaluation cycle.
+    /// FLAG's evaluation cycle; with late carries also TEST's.
     FlagEval,
 }
 
@@ -280,8 +284,10 @@ pub struct Engine<
     k_d: Keep<Bit>,
     k_addmode: Keep<Bit>,
     late_sel: Signal<Local, Bit>,
+    verdict: Signal<Local, Bit>,
     early: Signal<Local, Bits<RB>>,
     tside: Signal<Local, Bits<RB>>,
+    pside: Signal<Local, Bits<RB>>,
     wx: Signal<Local, Bits<RB>>,
     wy: Signal<Local, Bits<RB>>,
     // Retirement.
@@ -343,6 +349,9 @@ pub struct Engine<
     c_last_row: Constant<Bits<4>>,
     c_last_chunk: Constant<Bits<5>>,
     c_near_end: Constant<Bits<5>>,
+    /// ADD, SUB and TEST use the last row's carries a cycle after its read
+    /// (`Lanes::late_carries`).
+    c_late_carries: Constant<Bit>,
     c_wmask: Constant<Bits<5>>,
     c_rbmask: Constant<Bits<9>>,
     c_win_mask: Constant<Bits<CH>>,
@@ -502,8 +511,10 @@ impl<
             k_d: Default::default(),
             k_addmode: Default::default(),
             late_sel: Default::default(),
+            verdict: Default::default(),
             early: Default::default(),
             tside: Default::default(),
+            pside: Default::default(),
             wx: Default::default(),
             wy: Default::default(),
             pw: Default::default(),
@@ -585,6 +596,11 @@ impl<
             c_last_row: k((rows - 1) as u64),
             c_last_chunk: k((16 / L - 1) as u64),
             c_near_end: k((16 / L - 2) as u64),
+            c_late_carries: Constant::new(
+                Lanes::new(L as u32)
+                    .expect("a supported lane count (asserted above)")
+                    .late_carries(),
+            ),
             c_wmask: k((W - 1) as u64),
             c_rbmask: k((RB - 1) as u64),
             c_win_mask: Constant::new(win_mask),
@@ -793,9 +809,14 @@ impl<
                 .get_bit((bit_cast::<9, 10>(self.cnt1.val()) & self.c_rbmask.val()).index());
         }
 
-        // TEST outcome on the last row.
+        // TEST outcome on the last row, or with late carries in the cycle
+        // after it (FlagEval), from the registered borrow and equality.
         self.lt.next = self.alu.c1_out.val();
         self.eq.next = self.eqacc.q.val() && self.alu.eq.val();
+        if self.c_late_carries.val() {
+            self.lt.next = self.c1.q.val();
+            self.eq.next = self.eqacc.q.val();
+        }
         self.outcome.next = !self.lt.val();
         if self.tcond.val() == self.c_cond_eq.val() {
             self.outcome.next = self.eq.val();
@@ -808,7 +829,8 @@ impl<
         }
 
         // ADD and SUB write t (s -/+ m) instead of s when the carries out of
-        // the last row say so; that row's read is the cycle of the first write.
+        // the last row say so; that row's read is the cycle of the first
+        // write, or (c_late_carries) the cycle before it.
         self.addsub.next = self.addsub_r.q.val();
         self.use_alt_now.next = self.alu.c1_out.val();
         if self.add_r.q.val() {
@@ -818,7 +840,8 @@ impl<
         // new rows (b's when F is set) and then writes b's from the buffers;
         // MUL writes T (Treg's first row) or T - m (Breg's second row); ADD
         // and SUB write s or t from the buffers' second row (their first
-        // write comes before the last row shifts in). The choice that waits
+        // write comes before the last row shifts in), or with the late
+        // choice from their first row (all rows are in). The choice that waits
         // for the carries comes last (below); while idle the host's data is
         // written.
         self.early.next = self.treg.q.val().get_bits::<RB>(0);
@@ -835,8 +858,12 @@ impl<
             self.early.next = self.host_wdata.val();
         }
         self.tside.next = self.treg.q.val().get_bits::<RB>(self.c_rb.val().index());
-        if !self.addsub.val() {
+        self.pside.next = self.breg.q.val().get_bits::<RB>(self.c_rb.val().index());
+        if !self.addsub.val() || self.c_late_carries.val() {
             self.tside.next = self.treg.q.val().get_bits::<RB>(0);
+        }
+        if self.addsub.val() && self.c_late_carries.val() {
+            self.pside.next = self.breg.q.val().get_bits::<RB>(0);
         }
         self.late_sel.next = (self.state.q.val() == EngState::Exec)
             && (((self.phase.q.val() == Phase::Stream) && self.addsub.val())
@@ -844,7 +871,7 @@ impl<
         self.wx.next = self.early.val();
         self.wy.next = self.early.val();
         if self.late_sel.val() {
-            self.wx.next = self.breg.q.val().get_bits::<RB>(self.c_rb.val().index());
+            self.wx.next = self.pside.val();
             self.wy.next = self.tside.val();
         }
         // The late choice, built so that each late signal enters as few
@@ -879,6 +906,11 @@ impl<
             || (self.alt_y.val() && !self.dfull.val().get_bit(self.c_ch.val().index()));
         self.k_c1.d.next = self.alu.c1_raw.val();
         self.k_c2.d.next = self.alu.c2_raw.val();
+        if self.c_late_carries.val() {
+            // Nothing is written while ADD / SUB stream; use_alt holds the choice.
+            self.k_c1.d.next = false;
+            self.k_c2.d.next = false;
+        }
         self.k_addmode.d.next = self.in_stream.q.val() && self.add_r.q.val();
         self.k_g.d.next = self.k_q1.q.val();
         if self.k_c1.q.val() || self.k_d.q.val() {
@@ -900,6 +932,7 @@ impl<
         self.w_en.next = false;
         self.w_row.next = self.row.q.val();
         self.retire.next = false;
+        self.verdict.next = false;
         self.halt.next = false;
         self.next_pc.next = self.pc.q.val() + 1;
         self.r_dest.next = 0xff.into();
@@ -1057,11 +1090,10 @@ impl<
                             self.r_dest.next = bit_cast::<8, 5>(self.rd.val());
                         }
                     }
+                    // (t goes into Breg at the end, for the clock.)
                     if self.addsub_r.q.val() {
                         self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
                             | (bit_cast::<256, RB>(self.alu.s.val()) << self.c_top_rb.val());
-                        self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
-                            | (bit_cast::<256, RB>(self.alu.t.val()) << self.c_top_rb.val());
                     }
                     if self.opk_r.q.val() == Op::Cswap {
                         // a's new row now (SEC_CM: LADDER.CSWAP_DATA: both
@@ -1078,7 +1110,7 @@ impl<
                         self.row_n.next = 0.into();
                         self.phase_n.next = Phase::WriteA;
                         self.use_alt.d.next = self.use_alt_now.val();
-                        if self.addsub.val() {
+                        if self.addsub.val() && !self.c_late_carries.val() {
                             // Row 0 now; rows 1 .. R - 1 in WriteA.
                             self.w_en.next = true;
                             self.w_row.next = 0.into();
@@ -1089,16 +1121,11 @@ impl<
                             self.phase_n.next = Phase::WriteB;
                         }
                         if self.opk_r.q.val() == Op::Test {
-                            if self.t_raise.val() {
-                                self.new_errs.next = self.errs.q.val()
-                                    | (bit_cast::<8, 1>(self.outcome.val().into())
-                                        << self.t_ebit.val());
+                            if self.c_late_carries.val() {
+                                self.phase_n.next = Phase::FlagEval;
                             } else {
-                                self.new_flag.next = self.outcome.val();
+                                self.verdict.next = true;
                             }
-                            self.retire.next = true;
-                            self.r_digest.next = (bit_cast::<16, 8>(self.new_errs.val()) << 1)
-                                | bit_cast::<16, 1>(self.new_flag.val().into());
                         }
                     }
                 }
@@ -1141,16 +1168,21 @@ impl<
                     }
                 }
                 Phase::FlagEval => {
-                    self.new_flag.next = self.bit_a.val() ^ self.bit_b.val();
-                    if self.fmode.val() == self.c_mode_bit.val() {
-                        self.new_flag.next = self.bit_a.val();
+                    if self.opk_r.q.val() == Op::Test {
+                        // With late carries: the last row's, registered.
+                        self.verdict.next = true;
+                    } else {
+                        self.new_flag.next = self.bit_a.val() ^ self.bit_b.val();
+                        if self.fmode.val() == self.c_mode_bit.val() {
+                            self.new_flag.next = self.bit_a.val();
+                        }
+                        if self.fmode.val() == self.c_mode_not.val() {
+                            self.new_flag.next = !self.bit_a.val();
+                        }
+                        self.retire.next = true;
+                        self.r_digest.next = (bit_cast::<16, 8>(self.errs.q.val()) << 1)
+                            | bit_cast::<16, 1>(self.new_flag.val().into());
                     }
-                    if self.fmode.val() == self.c_mode_not.val() {
-                        self.new_flag.next = !self.bit_a.val();
-                    }
-                    self.retire.next = true;
-                    self.r_digest.next = (bit_cast::<16, 8>(self.errs.q.val()) << 1)
-                        | bit_cast::<16, 1>(self.new_flag.val().into());
                 }
                 Phase::Pass => {
                     // Multiply pass (mod p fused, or mod n), or the final pass (pass 16).
@@ -1226,6 +1258,18 @@ impl<
             _ => {
                 self.state.d.next = EngState::Idle;
             }
+        }
+        // TEST's outcome sets the flag or raises an error bit.
+        if self.verdict.val() {
+            if self.t_raise.val() {
+                self.new_errs.next = self.errs.q.val()
+                    | (bit_cast::<8, 1>(self.outcome.val().into()) << self.t_ebit.val());
+            } else {
+                self.new_flag.next = self.outcome.val();
+            }
+            self.retire.next = true;
+            self.r_digest.next = (bit_cast::<16, 8>(self.new_errs.val()) << 1)
+                | bit_cast::<16, 1>(self.new_flag.val().into());
         }
 
         // ---- Registered control for the next cycle ----
@@ -1308,6 +1352,14 @@ impl<
         if self.nx_mulpass.val() {
             self.breg.d.next = (self.breg.q.val() >> self.c_ch.val())
                 | (bit_cast::<256, CH>(self.b_chunk.val()) << self.c_top_ch.val());
+        }
+        // ADD / SUB shift t into Breg as they stream (s into Treg, above):
+        // assigned last, so that the row ALU's latest sums pass a single
+        // multiplexer on their way (in_stream and addsub_r are both set
+        // only then).
+        if self.in_stream.q.val() && self.addsub_r.q.val() {
+            self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
+                | (bit_cast::<256, RB>(self.alu.t.val()) << self.c_top_rb.val());
         }
         self.lane_x.next = 0.into();
         self.lane_y.next = self.b_chunk.val();

@@ -15,10 +15,10 @@
 //! |---|---|---|
 //! | MUL mod p | 2 + 17C + R | fetch, first read, 16 fused multiply/reduce passes and one final reduce pass (computing t - p alongside), write R rows |
 //! | MUL mod n | 2 + 16(2C + 1) + C + R | per row: multiply pass, one quotient cycle (q = t0 n'), reduce pass; then a final pass and the write |
-//! | ADD, SUB | 1 + 2R | fetch, R reads (computing s and s -/+ m), R writes; the last read's carries select s or s -/+ m for the first write in the same cycle |
+//! | ADD, SUB | 1 + 2R (L <= 2), 2 + 2R (L >= 4) | fetch, R reads (computing s and s -/+ m), R writes; with narrow rows the last read's carries select s or s -/+ m for the first write in the same cycle, with wide rows the writes start the cycle after (see [`Lanes::late_carries`]) |
 //! | COPY | 2 + R | streamed: each row is written the cycle after it is read |
 //! | CSWAP | 2 + 2R | R reads of both, the first register's rows written as they arrive, then R writes of the second |
-//! | TEST | 2 + R | R reads, compare streamed |
+//! | TEST | 2 + R (L <= 2), 3 + R (L >= 4) | R reads, compare streamed; with wide rows the outcome is taken the cycle after the last read |
 //! | FLAG | 3 | fetch, read the scalar rows, compute |
 //! | SETCNT, DJNZ, JMP, CALL, RET, HALT | 2 | fetch, execute |
 
@@ -83,6 +83,19 @@ impl Lanes {
     pub const fn chunks(self) -> u32 {
         16 / self.0 as u32
     }
+
+    /// Whether ADD, SUB and TEST use their last row's carries a cycle after
+    /// its read rather than in it (ADD and SUB to choose s or s -/+ m,
+    /// TEST for its outcome). With rows of 64 bits or more (L >= 4), a
+    /// row's carry chains and what the carries decide would otherwise sit
+    /// between the register file's read and a write or the flag in one
+    /// cycle, the fast builds' critical paths; the cycle this adds per
+    /// instruction costs less than the clock it frees. The tiny build
+    /// keeps them in the same cycle (its 16-bit chains are short, and its
+    /// cycle count has no room).
+    pub const fn late_carries(self) -> bool {
+        self.0 >= 4
+    }
 }
 
 impl fmt::Display for Lanes {
@@ -98,10 +111,10 @@ pub const fn cycles(i: &Instr, lanes: Lanes) -> u32 {
     match i {
         Instr::Mul { m: Modulus::P, .. } => 2 + 17 * c + r,
         Instr::Mul { m: Modulus::N, .. } => 2 + 16 * (2 * c + 1) + c + r,
-        Instr::Add { .. } | Instr::Sub { .. } => 1 + 2 * r,
+        Instr::Add { .. } | Instr::Sub { .. } => 1 + 2 * r + lanes.late_carries() as u32,
         Instr::Copy { .. } => 2 + r,
         Instr::Cswap { .. } => 2 + 2 * r,
-        Instr::Test { .. } => 2 + r,
+        Instr::Test { .. } => 2 + r + lanes.late_carries() as u32,
         Instr::Flag { .. } => 3,
         Instr::SetCnt { .. }
         | Instr::Djnz { .. }
@@ -149,5 +162,30 @@ mod tests {
         assert_eq!(cycles(&m(Modulus::P), Lanes::TINY), 290);
         assert_eq!(cycles(&m(Modulus::P), Lanes::FAST), 38);
         assert_eq!(cycles(&m(Modulus::N), Lanes::TINY), 562);
+    }
+
+    #[test]
+    fn wide_rows_use_the_last_carries_a_cycle_later() {
+        use crate::isa::{Action, Cond, TestRhs};
+        let add = Instr::Add {
+            d: Reg(0),
+            a: Reg(1),
+            b: Reg(2),
+            m: Modulus::P,
+        };
+        let test = Instr::Test {
+            a: Reg(1),
+            b: TestRhs::Modulus,
+            m: Modulus::N,
+            cond: Cond::Lt,
+            act: Action::SetFlag,
+        };
+        let late: Vec<bool> = Lanes::ALL.iter().map(|l| l.late_carries()).collect();
+        assert_eq!(late, [false, false, true, true]);
+        // L = 1: R = 16; L = 8: R = 2.
+        assert_eq!(cycles(&add, Lanes::TINY), 33);
+        assert_eq!(cycles(&add, Lanes::FAST), 6);
+        assert_eq!(cycles(&test, Lanes::TINY), 18);
+        assert_eq!(cycles(&test, Lanes::FAST), 5);
     }
 }
