@@ -90,9 +90,9 @@ impl Lanes {
     /// row's carry chains and what the carries decide would otherwise sit
     /// between the register file's read and a write or the flag in one
     /// cycle, the fast builds' critical paths; the cycle this adds per
-    /// instruction costs less than the clock it frees. The tiny build
-    /// keeps them in the same cycle (its 16-bit chains are short, and its
-    /// cycle count has no room).
+    /// instruction costs less than the clock it frees. L <= 2 keep them in
+    /// the same cycle (16- and 32-bit chains are short, and the tiny
+    /// build's cycle count has no room).
     pub const fn late_carries(self) -> bool {
         self.0 >= 4
     }
