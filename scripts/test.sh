@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: installs missing tools, then formatting, lints,
+# The whole test suite: installs missing tools, then formatting, lints, API docs,
 # the no_std build, every test of the workspace, and the UP5K tiny FPGA build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ step "format"
 cargo fmt --all -- --check
 step "lints"
 cargo clippy --workspace --all-targets --locked --features scu-driver/rtl -- -D warnings
+step "API docs (rustdoc: no broken links)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --locked --features scu-driver/rtl
 step "no_std builds (thumbv7em-none-eabi): the shared protocol/ISA crate and the driver core"
 cargo build --locked -p scu-model --lib --no-default-features --target thumbv7em-none-eabi
 cargo build --locked -p scu-model --lib --no-default-features --features alloc --target thumbv7em-none-eabi

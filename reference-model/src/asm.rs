@@ -246,7 +246,7 @@ impl Asm {
             act: Action::SetFlag,
         });
     }
-    /// err[e] |= (a cond b).
+    /// `err[e]` |= (a cond b).
     pub fn raise_if(&mut self, a: Reg, cond: Cond, b: Reg, e: u8) {
         self.instr(Instr::Test {
             a,
@@ -256,7 +256,7 @@ impl Asm {
             act: Action::Raise(e),
         });
     }
-    /// err[e] |= (a cond m).
+    /// `err[e]` |= (a cond m).
     pub fn raise_if_vs_modulus(&mut self, a: Reg, cond: Cond, m: Modulus, e: u8) {
         self.instr(Instr::Test {
             a,

@@ -172,11 +172,11 @@ pub mod err {
 /// How `FLAG` derives F from the scalar register and the loop counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FlagMode {
-    /// F = K[cnt] xor K[cnt + 1] (bit 256 reads as 0): the ladder's swap.
+    /// F = `K[cnt]` xor `K[cnt + 1]` (bit 256 reads as 0): the ladder's swap.
     XorNext,
-    /// F = K[cnt].
+    /// F = `K[cnt]`.
     Bit,
-    /// F = not K[cnt].
+    /// F = not `K[cnt]`.
     NotBit,
 }
 
@@ -207,7 +207,7 @@ pub enum TestRhs {
 pub enum Action {
     /// F := outcome.
     SetFlag,
-    /// err[bit] |= outcome.
+    /// `err[bit]` |= outcome.
     Raise(u8),
 }
 
@@ -367,9 +367,9 @@ pub mod layout {
 
     /// FLAG mode codes.
     pub const MODE_XOR_NEXT: u32 = 0;
-    /// F = K[cnt].
+    /// F = `K[cnt]`.
     pub const MODE_BIT: u32 = 1;
-    /// F = not K[cnt].
+    /// F = not `K[cnt]`.
     pub const MODE_NOT_BIT: u32 = 2;
 
     /// TEST condition codes.

@@ -245,7 +245,7 @@ impl Connector {
     }
 
     /// Graceful stop: no new connections; each open one stops reading its
-    /// local side, sends END and gets [`DRAIN`] to finish; then the rest
+    /// local side, sends END and gets `DRAIN` to finish; then the rest
     /// are closed.
     pub fn stop(mut self) {
         let i = &self.inner;

@@ -94,7 +94,7 @@ pub enum DevInstr {
         /// Reply length.
         len: u16,
     },
-    /// slot := RX[addr]; BAD_SLOT when out of range.
+    /// slot := `RX[addr]`; BAD_SLOT when out of range.
     Slot {
         /// RX offset.
         addr: u16,
@@ -104,7 +104,7 @@ pub enum DevInstr {
         /// Slot number.
         n: u8,
     },
-    /// Finish with `status` unless policy[slot] & mask == value.
+    /// Finish with `status` unless `policy[slot]` & mask == value.
     Require {
         /// Policy bits to look at.
         mask: u8,
@@ -113,17 +113,17 @@ pub enum DevInstr {
         /// Status otherwise.
         status: u8,
     },
-    /// BAD_POLICY unless the requested policy RX[addr] is requestable.
+    /// BAD_POLICY unless the requested policy `RX[addr]` is requestable.
     CheckPolicy {
         /// RX offset.
         addr: u16,
     },
-    /// policy[slot] := (RX[addr] & REQUESTABLE) | VALID.
+    /// `policy[slot]` := (`RX[addr]` & REQUESTABLE) | VALID.
     SetPolicy {
         /// RX offset.
         addr: u16,
     },
-    /// policy[slot] |= bits.
+    /// `policy[slot]` |= bits.
     OrPolicy {
         /// Bits to set.
         bits: u8,
@@ -150,7 +150,7 @@ pub enum DevInstr {
     },
     /// Finish with the status register and no reply bytes.
     DoneErr,
-    /// TX[addr] := policy[slot].
+    /// `TX[addr]` := `policy[slot]`.
     PolicyByte {
         /// TX address.
         addr: u16,
@@ -190,12 +190,12 @@ pub enum DevInstr {
     },
     /// RNG_FAILURE if the raw source's health tests have failed.
     Health,
-    /// Increment the 32-bit big-endian counter at SLOT[addr].
+    /// Increment the 32-bit big-endian counter at `SLOT[addr]`.
     Inc {
         /// SLOT address.
         addr: u16,
     },
-    /// TX[addr] := the flags byte (RNG simulated, RNG failed).
+    /// `TX[addr]` := the flags byte (RNG simulated, RNG failed).
     Flags {
         /// TX address.
         addr: u16,
