@@ -285,6 +285,7 @@ pub struct Engine<
     k_addmode: Keep<Bit>,
     late_sel: Signal<Local, Bit>,
     verdict: Signal<Local, Bit>,
+    status_retire: Signal<Local, Bit>,
     early: Signal<Local, Bits<RB>>,
     tside: Signal<Local, Bits<RB>>,
     pside: Signal<Local, Bits<RB>>,
@@ -512,6 +513,7 @@ impl<
             k_addmode: Default::default(),
             late_sel: Default::default(),
             verdict: Default::default(),
+            status_retire: Default::default(),
             early: Default::default(),
             tside: Default::default(),
             pside: Default::default(),
@@ -933,6 +935,7 @@ impl<
         self.w_row.next = self.row.q.val();
         self.retire.next = false;
         self.verdict.next = false;
+        self.status_retire.next = false;
         self.halt.next = false;
         self.next_pc.next = self.pc.q.val() + 1;
         self.r_dest.next = 0xff.into();
@@ -1179,9 +1182,7 @@ impl<
                         if self.fmode.val() == self.c_mode_not.val() {
                             self.new_flag.next = !self.bit_a.val();
                         }
-                        self.retire.next = true;
-                        self.r_digest.next = (bit_cast::<16, 8>(self.errs.q.val()) << 1)
-                            | bit_cast::<16, 1>(self.new_flag.val().into());
+                        self.status_retire.next = true;
                     }
                 }
                 Phase::Pass => {
@@ -1267,6 +1268,10 @@ impl<
             } else {
                 self.new_flag.next = self.outcome.val();
             }
+            self.status_retire.next = true;
+        }
+        // FLAG and TEST retire with the status digest: errors, then the flag.
+        if self.status_retire.val() {
             self.retire.next = true;
             self.r_digest.next = (bit_cast::<16, 8>(self.new_errs.val()) << 1)
                 | bit_cast::<16, 1>(self.new_flag.val().into());
