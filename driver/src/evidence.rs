@@ -51,6 +51,10 @@ pub struct Reference {
 pub enum VerifyError {
     /// The file is not evidence of this format.
     Format(String),
+    /// The file's identity PEM is not the key its statement carries (the
+    /// signature is checked with the statement's: a key copied from the
+    /// PEM would register another device).
+    IdentityPem,
     /// The statement's magic is wrong.
     Magic,
     /// The signature does not verify with the statement's identity key.
@@ -69,6 +73,9 @@ impl fmt::Display for VerifyError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             VerifyError::Format(w) => write!(f, "not SCU evidence: {w}"),
+            VerifyError::IdentityPem => f.write_str(
+                "identity_public_key_pem is not the identity key in the statement: the evidence was altered",
+            ),
             VerifyError::Magic => f.write_str("the statement is not an SCU attestation statement"),
             VerifyError::Signature => {
                 f.write_str("the signature does not verify: the evidence was altered or forged")
@@ -144,7 +151,8 @@ impl EvidenceFile {
         })
     }
 
-    /// The attestation it carries.
+    /// The attestation it carries, refused unless the file's identity PEM
+    /// is the key in its statement.
     pub fn attestation(&self) -> Result<Attestation, VerifyError> {
         if self.format != FORMAT {
             return Err(VerifyError::Format(format!("format {:?}", self.format)));
@@ -158,7 +166,12 @@ impl EvidenceFile {
         let rs: [u8; 64] = sig.to_bytes().into();
         let mut b = st;
         b.extend_from_slice(&rs);
-        Attestation::parse(&b).ok_or_else(|| VerifyError::Format("statement length".into()))
+        let a =
+            Attestation::parse(&b).ok_or_else(|| VerifyError::Format("statement length".into()))?;
+        if public_key_from_pem(&self.identity_public_key_pem)? != a.identity() {
+            return Err(VerifyError::IdentityPem);
+        }
+        Ok(a)
     }
 }
 
