@@ -430,10 +430,12 @@ fn bad_input_is_one_line_and_changes_nothing() {
             &["--device", "/dev/spidev9.9", "info"],
             "cannot open /dev/spidev9.9",
         ),
+        (&["--spi-hz", "0", "info"], "invalid value"),
     ];
     for (args, want) in host_side {
         let e = r.fails(args);
         assert!(e.contains(want), "scu {args:?}: {e:?} lacks {want:?}");
+        assert!(e.matches("os error").count() <= 1, "scu {args:?}: {e:?}");
         assert_eq!(
             std::fs::read(&state).expect("state"),
             before,
@@ -625,4 +627,43 @@ fn the_rtl_device_keeps_its_keys_between_runs() {
     );
     let e = r.fails(&["--lanes", "8", "info"]);
     assert!(e.contains("belongs to the rtl device"), "{e}");
+}
+
+#[test]
+fn a_reader_that_goes_away_is_an_error_not_a_crash_and_the_key_is_kept() {
+    let r = Run::new();
+    let state = r.state();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_scu"))
+        .args([
+            "--state",
+            state.to_str().expect("utf-8 path"),
+            "keygen",
+            "--slot",
+            "3",
+        ])
+        .current_dir(r.dir.path())
+        .env_remove("RUST_BACKTRACE")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("runs scu");
+    // Close the reading end before scu writes (`scu keygen | head -c 0`).
+    drop(child.stdout.take());
+    let o = child.wait_with_output().expect("exits");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("the command completed, but its output could not be written"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("internal error") && !err.contains("panicked"),
+        "{err}"
+    );
+    // The key made before the output failed is stored.
+    let pk = r.ok(&["pubkey", "--slot", "3"]);
+    assert!(
+        pk.trim().starts_with("04") && pk.trim().len() == 130,
+        "{pk}"
+    );
 }

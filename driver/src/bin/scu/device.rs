@@ -249,9 +249,11 @@ fn open_rtl(_lanes: Lanes, _state: Option<PathBuf>) -> Result<Opened> {
 fn open_spidev(path: &Path, hz: u32) -> Result<Opened> {
     use linux_embedded_hal::spidev::{SpiModeFlags, SpidevOptions};
     use linux_embedded_hal::{Delay, SpidevDevice};
-    let mut dev = SpidevDevice::open(path).with_context(|| {
-        format!(
-            "cannot open {}; is SPI enabled (raspi-config) and the SCU connected?",
+    // (The open error's Display already holds its OS error: a context
+    // would print that twice.)
+    let mut dev = SpidevDevice::open(path).map_err(|e| {
+        anyhow!(
+            "cannot open {}: {e}; is SPI enabled (raspi-config) and the SCU connected?",
             path.display()
         )
     })?;

@@ -46,7 +46,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     json: bool,
     /// SPI clock for a spidev device, in Hz.
-    #[arg(long, global = true, default_value_t = 1_000_000, value_name = "HZ")]
+    #[arg(long, global = true, default_value_t = 1_000_000, value_name = "HZ",
+          value_parser = clap::value_parser!(u32).range(1..))]
     spi_hz: u32,
     #[command(subcommand)]
     cmd: Cmd,
@@ -308,10 +309,16 @@ fn main() -> ExitCode {
     };
     let json = cli.json;
     match commands::run(cli) {
-        Ok(out) => {
-            out.print(json);
-            ExitCode::SUCCESS
-        }
+        Ok(out) => match out.print(json) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                let e = anyhow::anyhow!(
+                    "the command completed, but its output could not be written: {e}"
+                );
+                output::error(&e, json);
+                ExitCode::FAILURE
+            }
+        },
         Err(e) => {
             output::error(&e, json);
             ExitCode::FAILURE

@@ -1,6 +1,7 @@
 //! What a command prints: readable text, or one JSON object per line.
 
 use serde_json::Value;
+use std::io::Write;
 
 /// A command's result in both forms.
 pub struct Out {
@@ -19,13 +20,17 @@ impl Out {
         }
     }
 
-    /// Prints it on stdout.
-    pub fn print(&self, json: bool) {
+    /// Prints it on stdout. The command has run (and saved what it
+    /// changed) by now, so a stdout closed early (`scu keygen | head -c 8`)
+    /// is reported as such, not as a crash.
+    pub fn print(&self, json: bool) -> std::io::Result<()> {
+        let mut o = std::io::stdout().lock();
         if json {
-            println!("{}", self.json);
+            writeln!(o, "{}", self.json)?;
         } else if !self.text.is_empty() {
-            println!("{}", self.text.trim_end());
+            writeln!(o, "{}", self.text.trim_end())?;
         }
+        o.flush()
     }
 }
 
