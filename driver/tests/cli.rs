@@ -431,6 +431,11 @@ fn bad_input_is_one_line_and_changes_nothing() {
             "cannot open /dev/spidev9.9",
         ),
         (&["--spi-hz", "0", "info"], "invalid value"),
+        (
+            &["attest", "--nonce", &d, "--out", "/nonexistent/ev.json"],
+            "is not a directory",
+        ),
+        (&["attest", "--nonce", &d, "--out", "."], "is a directory"),
     ];
     for (args, want) in host_side {
         let e = r.fails(args);

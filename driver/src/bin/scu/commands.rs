@@ -107,6 +107,7 @@ pub fn run(cli: Cli) -> Result<Out> {
         }),
         Cmd::Attest { nonce, out } => {
             let n: [u8; 32] = input::hex_exact("--nonce", nonce)?;
+            input::output_path("evidence", out)?;
             on_device(c, |d| {
                 let a = d.ops.attest(&n)?;
                 sim_note(c, d, "the attested device's RNG is");

@@ -59,6 +59,27 @@ pub fn peer_point(s: &str) -> Result<PublicKey> {
     }
 }
 
+/// An output file's place, checked before the device is asked (an
+/// attestation moves the device's counter: evidence written nowhere would
+/// be lost): an existing directory, and not a directory itself.
+pub fn output_path(what: &str, path: &Path) -> Result<()> {
+    if path.is_dir() {
+        bail!("{what} {} is a directory", path.display());
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        bail!(
+            "cannot write {what} {}: {} is not a directory",
+            path.display(),
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
 /// Reads a file whole, saying which file failed.
 pub fn read_file(what: &str, path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {what} {}", path.display()))
