@@ -287,7 +287,7 @@ fn main() -> ExitCode {
             .location()
             .map(|l| format!(" at {}:{}", l.file(), l.line()))
             .unwrap_or_default();
-        eprintln!("scu: internal error{at}; please report it (nothing was saved)");
+        eprintln!("scu: internal error{at}; please report it (a simulated device's state file was left as it was)");
     }));
     let cli = match Cli::try_parse() {
         Ok(c) => c,
