@@ -104,6 +104,8 @@ impl std::error::Error for VerifyError {}
 pub struct Verdict {
     /// Device id, hex.
     pub device_id: String,
+    /// The identity key that signed (the statement's), SEC1 uncompressed, hex.
+    pub identity: String,
     /// Attestation counter.
     pub counter: u32,
     /// Firmware measurement, hex.
@@ -228,6 +230,7 @@ pub fn verify(
     }
     Ok(Verdict {
         device_id: hex::encode(a.device_id()),
+        identity: hex::encode(id.sec1()),
         counter: a.counter(),
         measurement: m,
         policies: a.policies(),

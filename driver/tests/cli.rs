@@ -277,6 +277,21 @@ fn attestation_evidence_verifies_with_openssl_and_scu() {
         out.contains("evidence verified") && out.contains("matches the registered key"),
         "{out}"
     );
+    // The key that signed, as `scu link trust list` fingerprints it, and in
+    // full in the JSON verdict.
+    let sec1 = hex::decode(r.ok(&["pubkey", "--slot", "0"]).trim()).expect("hex");
+    let fp = hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(&sec1)[..8]);
+    assert!(out.contains(&format!("identity     {fp} (")), "{out}");
+    let j = r.ok(&[
+        "--json",
+        "verify",
+        "--evidence",
+        "ev.json",
+        "--nonce",
+        &nonce,
+    ]);
+    let j: serde_json::Value = serde_json::from_str(&j).expect("json");
+    assert_eq!(j["verdict"]["identity"], hex::encode(&sec1), "{j}");
 
     let e = r.fails(&["verify", "--evidence", "ev.json", "--nonce", &hex32(0x5d)]);
     assert!(e.contains("another nonce"), "{e}");

@@ -6,6 +6,7 @@ use crate::output::{hex, Out};
 use crate::{bench, demo, Cli, Cmd, KeyFormat, KeyUse};
 use anyhow::{anyhow, bail, Context, Result};
 use scu_driver::evidence::{self, EvidenceFile, Reference};
+use scu_driver::link::events::fingerprint;
 use scu_driver::ops::{ScuError, ScuOps};
 use scu_driver::types::{DeviceError, Info, PublicKey};
 use scu_model::device::DeviceImage;
@@ -263,7 +264,7 @@ fn verify(
          device id    {}\n\
          counter      {}\n\
          measurement  {} ({})\n\
-         identity     {}\n\
+         identity     {} ({})\n\
          rng          {}",
         v.device_id,
         v.counter,
@@ -273,6 +274,7 @@ fn verify(
         } else {
             "NOT checked: no --reference"
         },
+        fingerprint(&a.identity().sec1()),
         if v.identity_pinned {
             "matches the registered key"
         } else {
