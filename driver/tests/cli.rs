@@ -25,17 +25,21 @@ impl Run {
         self.path("state.json")
     }
 
-    /// `scu --state STATE args...` in the temporary directory.
-    fn scu(&self, args: &[&str]) -> Output {
+    /// `scu --state STATE args...` in the temporary directory, to be run.
+    fn command(&self, args: &[&str]) -> Command {
         let state = self.state();
-        let mut full = vec!["--state", state.to_str().expect("utf-8 path")];
-        full.extend_from_slice(args);
-        Command::new(env!("CARGO_BIN_EXE_scu"))
-            .args(&full)
+        let mut c = Command::new(env!("CARGO_BIN_EXE_scu"));
+        c.arg("--state")
+            .arg(state)
+            .args(args)
             .current_dir(self.dir.path())
-            .env_remove("RUST_BACKTRACE")
-            .output()
-            .expect("runs scu")
+            .env_remove("RUST_BACKTRACE");
+        c
+    }
+
+    /// Runs `scu --state STATE args...`.
+    fn scu(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("runs scu")
     }
 
     /// Runs and expects success; stdout.
@@ -280,7 +284,7 @@ fn attestation_evidence_verifies_with_openssl_and_scu() {
     // The key that signed, as `scu link trust list` fingerprints it, and in
     // full in the JSON verdict.
     let sec1 = hex::decode(r.ok(&["pubkey", "--slot", "0"]).trim()).expect("hex");
-    let fp = hex::encode(&<sha2::Sha256 as sha2::Digest>::digest(&sec1)[..8]);
+    let fp = scu_driver::link::events::fingerprint(&sec1);
     assert!(out.contains(&format!("identity     {fp} (")), "{out}");
     let j = r.ok(&[
         "--json",
@@ -652,17 +656,8 @@ fn the_rtl_device_keeps_its_keys_between_runs() {
 #[test]
 fn a_reader_that_goes_away_is_an_error_not_a_crash_and_the_key_is_kept() {
     let r = Run::new();
-    let state = r.state();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_scu"))
-        .args([
-            "--state",
-            state.to_str().expect("utf-8 path"),
-            "keygen",
-            "--slot",
-            "3",
-        ])
-        .current_dir(r.dir.path())
-        .env_remove("RUST_BACKTRACE")
+    let mut child = r
+        .command(&["keygen", "--slot", "3"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()

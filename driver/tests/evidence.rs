@@ -4,7 +4,9 @@
 //! file, however malformed, makes the parser or the verifier panic. The
 //! evidence is signed here with the `p256` crate (a key of our choosing),
 //! so these tests need no device.
-#![cfg(feature = "verify")]
+#![cfg(all(feature = "verify", feature = "model"))]
+
+mod common;
 
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature as P256Signature, SigningKey};
@@ -21,8 +23,7 @@ fn signing_key(seed: u8) -> SigningKey {
 }
 
 fn identity(key: &SigningKey) -> PublicKey {
-    let ep = key.verifying_key().to_encoded_point(false);
-    PublicKey::from_xy(&ep.as_bytes()[1..]).expect("x || y")
+    common::driver_key(&key.verifying_key().into())
 }
 
 /// A statement the way a device lays it out, signed with `key`.

@@ -5,6 +5,8 @@
 //! none may panic.
 #![cfg(feature = "cli")]
 
+mod common;
+
 use proptest::prelude::*;
 use scu_driver::link::trust::parse_identity;
 use scu_driver::link::{Config, TrustStore};
@@ -31,9 +33,7 @@ path = "-"
 /// An identity key's SPKI PEM (a key of our choosing).
 fn pem() -> String {
     let sk = p256::SecretKey::from_bytes(&[3u8; 32].into()).expect("scalar");
-    let ep = p256::elliptic_curve::sec1::ToEncodedPoint::to_encoded_point(&sk.public_key(), false);
-    let q = scu_driver::types::PublicKey::from_xy(&ep.as_bytes()[1..]).expect("x || y");
-    scu_driver::evidence::public_key_pem(&q).expect("pem")
+    scu_driver::evidence::public_key_pem(&common::driver_key(&sk.public_key())).expect("pem")
 }
 
 /// A valid trust store and state file, made by the code that writes them.
@@ -63,7 +63,7 @@ fn make_store_and_state() -> (Vec<u8>, Vec<u8>) {
     )
 }
 
-/// `text` with the bytes in `range` (taken modulo its length) replaced.
+/// `text` with `len` bytes from `at` (taken modulo its length) replaced by `with`.
 fn edit(text: &[u8], at: usize, len: usize, with: &[u8]) -> Vec<u8> {
     let at = at % (text.len() + 1);
     let end = (at + len).min(text.len());
