@@ -74,6 +74,27 @@ def load(build):
         return json.load(f)
 
 
+def late(build, fmax, mhz):
+    """Which blocks hold the timing endpoints that miss `mhz` (the build's
+    paths.json, from fpga/paths.py), or None without one. Counted only where
+    the SDF's worst path is nextpnr's (within 1 %): nextpnr-ecp5 writes SDF
+    wire delays below those of its own analysis."""
+    p = os.path.join(ROOT, "target", "fpga", build, "paths.json")
+    if not os.path.exists(p) or not fmax:
+        return None
+    with open(p) as f:
+        pj = json.load(f)
+    blocks, worst = pj["by_block"], pj.get("worst_ns")
+    if not worst or abs(worst * fmax / 1000.0 - 1) > 0.01:
+        return (f"no count of late endpoints: the SDF's worst path is {worst} ns, nextpnr's own "
+                f"{1000.0 / fmax:.2f} ns (its SDF wire delays are lower)")
+    period = 1000.0 / mhz
+    rows = sorted(((sum(1 for d in ds if d > period), max(ds), b) for b, ds in blocks.items()), reverse=True)
+    total = sum(n for n, _, _ in rows)
+    parts = [f"{b} {n:,} (worst {w:.2f} ns)" for n, w, b in rows if n]
+    return f"{total:,} timing endpoints miss {period:.2f} ns" + (": " + ", ".join(parts) if parts else "")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--builds", default="icebreaker-L1,icebreaker-L8,ulx3s-85f-L8")
@@ -169,12 +190,18 @@ def main():
         say(e is not None and e <= 1500, f"UP5K tiny engine at most 1,500 LUT4 (now {e})")
         say(t1["fits"], f"UP5K tiny: the whole SCU fits ({t1['logic_cells']['used']} of {t1['logic_cells']['available']} logic cells)")
         say((t1["fmax_mhz"] or 0) >= 40, f"UP5K tiny: Fmax at least 40 MHz (now {t1['fmax_mhz']})")
+        where = late("icebreaker-L1", t1["fmax_mhz"], 40)
+        if where:
+            print(f"  - {where}")
     if t8:
         say(t8["fits"], f"UP5K fast: the whole SCU fits ({t8['logic_cells']['used']} of {t8['logic_cells']['available']} logic cells)")
     say(cyc[8]["scalar mult"] <= 250_000, f"at most 250 k cycles per scalar multiplication at L = 8 (now {cyc[8]['scalar mult']:,})")
     if te:
         f = te["fmax_mhz"] or 0
         say(f >= 100, f"ECP5 fast: Fmax at least 100 MHz (now {te['fmax_mhz']})")
+        where = late("ulx3s-85f-L8", te["fmax_mhz"], 100)
+        if where:
+            print(f"  - {where}")
         ms = cyc[8]["scalar mult"] / (f * 1e3) if f else None
         say(ms is not None and ms <= 1.0, f"ECP5 fast: at most 1 ms per scalar multiplication (now {ms:.2f} ms at Fmax)" if ms else "ECP5 fast: at most 1 ms per scalar multiplication (not placed)")
 

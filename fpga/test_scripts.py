@@ -8,6 +8,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import build  # noqa: E402
+import paths  # noqa: E402
 import personalise  # noqa: E402
 
 ASC = """.comment test
@@ -65,6 +66,122 @@ class SlotTemplate(unittest.TestCase):
         # icebram needs contents it cannot confuse with another memory's:
         # no long runs of one value.
         self.assertGreater(len(set(t)), 200)
+
+
+# Two flip-flops (scu.device.sha.a, scu.device.engine.b) and a LUT between
+# them, a memory, and a ring oscillator's loop; delays in ps.
+SDF = """(DELAYFILE
+  (TIMESCALE 1ps)
+  (CELL
+    (CELLTYPE "top")
+    (INSTANCE )
+    (DELAY
+      (ABSOLUTE
+        (INTERCONNECT scu.device.sha.a_DFFLC/O scu.device.x_SB_LUT4_O_LC/I0 (2000:2000:2000) (2000:2000:2000))
+        (INTERCONNECT scu.device.x_SB_LUT4_O_LC/O scu.device.engine.b_DFFLC/I1 (3000:3000:3000) (3000:3000:3000))
+        (INTERCONNECT scu.device.slots.mem.0.0_RAM/RDATA_0 scu.device.engine.b_DFFLC/I1 (500:500:500) (500:500:500))
+        (INTERCONNECT oscillators.ring_LC/O oscillators.ring_LC/I0 (100:100:100) (100:100:100))
+        (INTERCONNECT oscillators.ring_LC/O scu.device.sha.a_DFFLC/I0 (100:100:100) (100:100:100))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE scu.device.sha.a_DFFLC)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH CLK O (1400:1400:1400) (1400:1400:1400))
+      )
+    )
+    (TIMINGCHECK
+      (SETUPHOLD (posedge I0) (posedge CLK) (1200:1200:1200) (0:0:0))
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE scu.device.x_SB_LUT4_O_LC)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH I0 O (900:900:900) (900:900:900))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE scu.device.engine.b_DFFLC)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH CLK O (1400:1400:1400) (1400:1400:1400))
+      )
+    )
+    (TIMINGCHECK
+      (SETUPHOLD (posedge I1) (posedge CLK) (1000:1000:1000) (0:0:0))
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_RAM")
+    (INSTANCE scu.device.slots.mem.0.0_RAM)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH RCLK RDATA_0 (1200:1200:1200) (1200:1200:1200))
+      )
+    )
+  )
+  (CELL
+    (CELLTYPE "ICESTORM_LC")
+    (INSTANCE oscillators.ring_LC)
+    (DELAY
+      (ABSOLUTE
+        (IOPATH I0 O (1300:1300:1300) (1300:1300:1300))
+      )
+    )
+  )
+)
+"""
+
+
+class Paths(unittest.TestCase):
+    def test_worst_arrival_per_endpoint(self):
+        ends = paths.endpoints(paths.read_sdf(SDF.splitlines()))
+        # b: clock-to-out 1.4 + wire 2.0 + LUT 0.9 + wire 3.0 + setup 1.0 (the
+        # memory's path, 1.2 + 0.5, is shorter); a: only the loop drives it,
+        # so it is not timed.
+        self.assertEqual([(round(ns, 3), pin, start) for ns, pin, start in ends],
+                         [(8.3, ("scu.device.engine.b_DFFLC", "I1"), "scu.device.sha.a_DFFLC")])
+        self.assertEqual(paths.by_block(ends), {"engine": [8.3]})
+
+    def test_names(self):
+        self.assertEqual(paths.register("scu.device.sha.v$4.q_SB_DFFESR_Q_4_D_SB_LUT4_O_LC"), "scu.device.sha.v$4.q")
+        self.assertEqual(paths.register("scu.device.engine.rf.copy_b.mem.0.0_RAM"), "scu.device.engine.rf.copy_b.mem")
+        self.assertEqual(paths.block("scu.device.pc.q_DFFLC"), "device controller")
+        self.assertEqual(paths.block("scu.device.health.run.q_DFFLC"), "RNG health tests")
+        self.assertEqual(paths.block("oscillators.taps"), "board")
+
+
+def router_log(reports):
+    """A nextpnr log with router1 progress reports (w/r, wo/r, remaining)."""
+    head = ["Info: Routing 15072 arcs.",
+            "Info:            |   (re-)routed arcs  |   delta    | remaining|       time spent     |",
+            "Info:    IterCnt |  w/ripup   wo/ripup |  w/r  wo/r |      arcs| batch(sec) total(sec)|"]
+    rows = [f"Info: {1000 * (i + 1):10d} | {i:8d} {i:10d} | {wr:4d} {wor:5d} | {rem:9d}|       0.29      34.78|"
+            for i, (wr, wor, rem) in enumerate(reports)]
+    return "\n".join(head + rows) + "\n"
+
+
+class RouterLoop(unittest.TestCase):
+    def test_a_loop_is_seen_after_enough_reports(self):
+        progress = [(500, 500, 9000 - 100 * i) for i in range(18)]
+        loop = [(1000, 0, 6198)] * build.ROUTER_STUCK_REPORTS
+        self.assertTrue(build.router_stuck(router_log(progress + loop)))
+        self.assertFalse(build.router_stuck(router_log(progress + loop[1:])))
+
+    def test_progress_or_a_finished_route_is_not_a_loop(self):
+        # Arcs routed without ripup, or the remaining count moving, or none left.
+        n = build.ROUTER_STUCK_REPORTS
+        self.assertFalse(build.router_stuck(router_log([(990, 10, 6198)] * n)))
+        self.assertFalse(build.router_stuck(router_log([(1000, 0, 6198 - (i % 2)) for i in range(n)])))
+        self.assertFalse(build.router_stuck(router_log([(1000, 0, 0)] * n)))
+        self.assertFalse(build.router_stuck("Info: Program finished normally.\n"))
 
 
 if __name__ == "__main__":
