@@ -115,6 +115,9 @@ def main():
             continue
         lc, dsp, bram = r["logic_cells"], r["dsp"], r["bram"]
         fmax = f"{r['fmax_mhz']:.1f} MHz" if r["fmax_mhz"] else "— (not placed)"
+        looped = r.get("seeds_router_looped") or []
+        if looped and r["fmax_mhz"]:
+            fmax += f" (seed {r['seed']}: nextpnr's router looped at seed {', '.join(map(str, looped))})"
         eng = r.get("engine", {}).get("lut4", "—")
         print(f"| {name} ({r['device']}, L={r['lanes']}) | {lc['used']} / {lc['available']} | {r['lut4']} | {r['ff']} "
               f"| {dsp['used']} / {dsp['available']} | {bram['used']} / {bram['available']} "

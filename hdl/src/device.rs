@@ -179,6 +179,7 @@ pub struct Device<
     i_n: Signal<Local, Bits<9>>,
     stall: Signal<Local, Bit>,
     last: DFF<Bit>,
+    last_next: Signal<Local, Bit>,
     q_reg: Signal<Local, Bits<5>>,
     p_reg: Signal<Local, Bits<5>>,
     row_rd: Signal<Local, Bits<4>>,
@@ -401,6 +402,7 @@ impl<
             i_n: Default::default(),
             stall: Default::default(),
             last: Default::default(),
+            last_next: Default::default(),
             q_reg: Default::default(),
             p_reg: Default::default(),
             row_rd: Default::default(),
@@ -695,6 +697,8 @@ impl<
         self.next_pc.next = self.pc.q.val() + 1;
         self.do_write.next = false;
         self.i_n.next = self.i.q.val();
+        // Whether byte i + 1 is the last (for `last` where i advances).
+        self.last_next.next = (self.i.q.val() + 2) == self.ilen.val();
         self.inc_addr.next = self.dadr.val() + 3 - bit_cast::<11, 4>(self.r.q.val());
         self.inc_sum.next =
             self.slots.read_data.val() + bit_cast::<8, 1>(self.carry.q.val().into());
@@ -707,6 +711,7 @@ impl<
                 self.cstate.d.next = CState::Exec;
                 self.phase.d.next = DPhase::Start;
                 self.i_n.next = 0.into();
+                self.last.d.next = self.ilen.val() == 1;
                 self.r.d.next = 0.into();
                 self.bitc.d.next = 0.into();
             }
@@ -871,6 +876,7 @@ impl<
                         self.eq.d.next =
                             self.eq.q.val() && (self.p_data.val() == self.q_data.val());
                         self.i_n.next = self.i.q.val() + 1;
+                        self.last.d.next = self.last_next.val();
                         if self.last.q.val() {
                             self.retire.next = true;
                             if !(self.eq.q.val() && (self.p_data.val() == self.q_data.val())) {
@@ -884,6 +890,7 @@ impl<
                         if !self.stall.val() {
                             self.do_write.next = true;
                             self.i_n.next = self.i.q.val() + 1;
+                            self.last.d.next = self.last_next.val();
                             if self.last.q.val() {
                                 self.retire.next = true;
                                 if (self.dsp.val() == self.c_sp_sha.val()) && self.sha.fills.val() {
@@ -904,6 +911,7 @@ impl<
                         if self.bitc.q.val() == 7 {
                             self.do_write.next = true;
                             self.i_n.next = self.i.q.val() + 1;
+                            self.last.d.next = self.last_next.val();
                             if self.last.q.val() {
                                 self.retire.next = true;
                                 if self.sha.fills.val() {
@@ -1193,9 +1201,10 @@ impl<
         self.prog.address.next = self.pc_n.val();
         // Byte i is the instruction's last, registered a cycle ahead from i's
         // next value (the instruction word, and so its length, stays from
-        // Fetch to retirement; only Stream reads it).
+        // Fetch to retirement; only Stream and Raw read it): set in Fetch
+        // (i = 0) and wherever i advances, from a test of registers made
+        // before it is known whether i advances; it holds with i.
         self.i.d.next = self.i_n.val();
-        self.last.d.next = (self.i_n.val() + 1) == self.ilen.val();
 
         // ---- Outputs ----
         self.miso.next = self.spi.miso.val();

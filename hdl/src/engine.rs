@@ -186,7 +186,14 @@ pub struct Engine<
     state: DFF<EngState>,
     phase: DFF<Phase>,
     pc: DFF<Bits<10>>,
+    /// pc + 1, from the cycle after pc changes: pc changes only as an
+    /// instruction retires (or at start), and the next retirement is at
+    /// least two cycles later (Fetch, then Exec), so no retirement sees a
+    /// stale pc1 and the ROM's next address needs no adder.
+    pc1: DFF<Bits<10>>,
     cnt: DFF<Bits<9>>,
+    /// cnt + 1, set with cnt (FLAG's second bit index without an adder).
+    cnt_up: DFF<Bits<10>>,
     flag: DFF<Bit>,
     errs: DFF<Bits<8>>,
     stack: [DFF<Bits<10>>; STACK_DEPTH],
@@ -447,7 +454,9 @@ impl<
             state: Default::default(),
             phase: Default::default(),
             pc: Default::default(),
+            pc1: Default::default(),
             cnt: Default::default(),
+            cnt_up: Default::default(),
             flag: Default::default(),
             errs: Default::default(),
             stack: array_init::array_init(|_| Default::default()),
@@ -659,10 +668,11 @@ impl<
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, phase, pc, cnt, flag, errs, sp, row, chunk, pass, breg, treg, ttop,
-            carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig, t_valid, t_pc, t_dest,
-            t_digest, done_r, lastc, lastr, pass16, opk_r, modn_r, add_r, addsub_r, tvs_r, mrow,
-            mchunk, mprev, wfirst, in_stream, in_pass0, in_passr, in_quot, near_end, tadd, tpend
+            self, clock, state, phase, pc, pc1, cnt, cnt_up, flag, errs, sp, row, chunk, pass,
+            breg, treg, ttop, carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig, t_valid,
+            t_pc, t_dest, t_digest, done_r, lastc, lastr, pass16, opk_r, modn_r, add_r, addsub_r,
+            tvs_r, mrow, mchunk, mprev, wfirst, in_stream, in_pass0, in_passr, in_quot, near_end,
+            tadd, tpend
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -796,7 +806,7 @@ impl<
             - bit_cast::<SW, 1>(self.dborrow.q.val().into());
 
         // FLAG: bits cnt and cnt + 1 of the scalar (bit 256 reads as 0).
-        self.cnt1.next = bit_cast::<10, 9>(self.cnt.q.val()) + 1;
+        self.cnt1.next = self.cnt_up.q.val();
         self.bit_a.next = self
             .rf
             .rdata_a
@@ -937,7 +947,8 @@ impl<
         self.verdict.next = false;
         self.status_retire.next = false;
         self.halt.next = false;
-        self.next_pc.next = self.pc.q.val() + 1;
+        self.pc1.d.next = self.pc.q.val() + 1;
+        self.next_pc.next = self.pc1.q.val();
         self.r_dest.next = 0xff.into();
         self.r_digest.next = self.fold.d_out.val();
         self.new_flag.next = self.flag.q.val();
@@ -964,6 +975,7 @@ impl<
                     self.state.d.next = EngState::Fetch;
                     self.errs.d.next = 0.into();
                     self.cnt.d.next = 0.into();
+                    self.cnt_up.d.next = 1.into();
                     self.flag.d.next = false;
                     self.sp.d.next = 0.into();
                 }
@@ -1016,12 +1028,14 @@ impl<
                         Op::SetCnt => {
                             self.new_cnt.next = self.count.val();
                             self.cnt.d.next = self.count.val();
+                            self.cnt_up.d.next = bit_cast::<10, 9>(self.count.val()) + 1;
                             self.retire.next = true;
                             self.r_digest.next = bit_cast::<16, 9>(self.count.val());
                         }
                         Op::Djnz => {
                             self.new_cnt.next = self.cnt.q.val() - 1;
                             self.cnt.d.next = self.new_cnt.val();
+                            self.cnt_up.d.next = bit_cast::<10, 9>(self.cnt.q.val());
                             if self.new_cnt.val() != 0 {
                                 self.next_pc.next = self.target.val();
                             }

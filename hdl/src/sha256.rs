@@ -1,13 +1,19 @@
 //! SHA-256 (FIPS 180-4) for the device: one message byte a cycle (gathered
-//! into words), one round a cycle. A completed 64-byte block is compressed in
-//! [`SHA_COMPRESS_CYCLES`] cycles while `busy` holds off further bytes: 64
-//! rounds, then H += a..h one word a cycle (8 cycles) through one adder,
+//! into words), one round in two cycles. A completed 64-byte block is
+//! compressed in [`SHA_COMPRESS_CYCLES`] cycles while `busy` holds off further
+//! bytes: 64 rounds, then H += a..h one word a cycle (8 cycles) through one adder,
 //! a..h rotating and taking the sums, so that they end equal to the new H,
 //! ready for the next block without a 256-bit load. `finish` appends the
 //! padding itself. The digest is H, big-endian words, read a byte at a time.
 //! H and a..h start as the IV at power-on (an `init` in the first cycle) and
 //! at `init`, after which the core overwrites H's words with zeros (8 cycles,
 //! `busy` until `ends`), so no digest outlives an `init`.
+//!
+//! A round's first cycle sums T1 = (h + K + W) + S1 + Ch (a carry-save
+//! step, then one carry chain), T2 = S0 + Maj and the partial message
+//! schedule word; the second writes e = d + T1, a = T1 + T2 and the new
+//! schedule word. In one cycle, a's five-operand sum was the UP5K build's
+//! critical path (38.5 ns; fpga/README.md).
 //!
 //! Area, not speed, is what this core is built for (on the UP5K, logic cells
 //! are the scarce resource, block RAMs are not): one adder for the state
@@ -77,6 +83,16 @@ pub struct Sha256 {
     sched: RegFile<32, 4>,
     w0: DFF<Bits<32>>,
     hkw: DFF<Bits<32>>,
+    hk0: DFF<Bits<32>>,
+    kw: DFF<Bits<32>>,
+    ps: DFF<Bits<32>>,
+    t1r: DFF<Bits<32>>,
+    t2r: DFF<Bits<32>>,
+    half: DFF<Bit>,
+    t1x: Signal<Local, Bits<32>>,
+    t1y: Signal<Local, Bits<32>>,
+    psx: Signal<Local, Bits<32>>,
+    psy: Signal<Local, Bits<32>>,
     wp1: DFF<Bits<32>>,
     wp2: DFF<Bits<32>>,
     stage: DFF<Bits<24>>,
@@ -116,8 +132,8 @@ pub struct Sha256 {
     c_k0: Constant<Bits<32>>,
 }
 
-// 64 rounds, then the 8 cycles of H += a..h.
-const _: () = assert!(SHA_COMPRESS_CYCLES == 64 + 8);
+// 64 rounds of two cycles, then the 8 cycles of H += a..h.
+const _: () = assert!(SHA_COMPRESS_CYCLES == 2 * 64 + 8);
 
 impl Default for Sha256 {
     fn default() -> Self {
@@ -151,6 +167,16 @@ impl Default for Sha256 {
             sched: RegFile::with_rows(Default::default()),
             w0: Default::default(),
             hkw: Default::default(),
+            hk0: Default::default(),
+            kw: Default::default(),
+            ps: Default::default(),
+            t1r: Default::default(),
+            t2r: Default::default(),
+            half: Default::default(),
+            t1x: Default::default(),
+            t1y: Default::default(),
+            psx: Default::default(),
+            psy: Default::default(),
             wp1: Default::default(),
             wp2: Default::default(),
             stage: Default::default(),
@@ -183,7 +209,8 @@ impl Default for Sha256 {
             sg1: Default::default(),
             wnew: Default::default(),
             iv: array_init::array_init(|i| Constant::new(IV[i].into())),
-            last_round: Constant::new((SHA_COMPRESS_CYCLES - 1).into()),
+            // `round` counts rounds, then the 8 cycles of H += a..h.
+            last_round: Constant::new((64 + 8 - 1).into()),
             c_h_at: Constant::new((H_AT as u64).into()),
             c_iv_at: Constant::new((IV_AT as u64).into()),
             // Round 64 + k writes H's word 7 - k.
@@ -201,6 +228,12 @@ impl Logic for Sha256 {
             clock,
             w0,
             hkw,
+            hk0,
+            kw,
+            ps,
+            t1r,
+            t2r,
+            half,
             wp1,
             wp2,
             stage,
@@ -244,23 +277,40 @@ impl Logic for Sha256 {
             ^ (self.v[0].q.val() & self.v[2].q.val())
             ^ (self.v[1].q.val() & self.v[2].q.val());
         // The message schedule in round t: W[t] (w0), W[t+1] and W[t+9]
-        // (read from the schedule memory in the previous cycle), W[t+14] (the
-        // word written two rounds ago); the round writes W[t+16] over W[t].
+        // (read from the schedule memory in the previous round; valid in the
+        // round's first cycle), W[t+14] (the word written two rounds ago);
+        // the round writes W[t+16] over W[t].
         self.w1.next = self.sched.rdata_a.val();
         self.w9.next = self.sched.rdata_b.val();
         self.w14.next = self.wp2.q.val();
-        // T1 = h + K[t] + W[t] (summed a round early, in hkw) + S1 + Ch.
-        self.t1.next = self.hkw.q.val() + self.s1.val() + self.ch.val();
-        // Round t sums the next round's: g (its h) + K[t + 1] + W[t + 1].
-        self.hkw.d.next = self.v[6].q.val() + self.mem.read_data.val() + self.w1.val();
+        // T1 = h + K[t] + W[t] (summed a round early, in hkw) + S1 + Ch:
+        // the three as two words (carry-save), then one carry chain.
+        self.t1x.next = self.hkw.q.val() ^ self.s1.val() ^ self.ch.val();
+        self.t1y.next = ((self.hkw.q.val() & self.s1.val())
+            | (self.hkw.q.val() & self.ch.val())
+            | (self.s1.val() & self.ch.val()))
+            << 1;
+        self.t1.next = self.t1x.val() + self.t1y.val();
         self.t2.next = self.s0.val() + self.maj.val();
+        // The next round's h + K[t + 1] + W[t + 1]: K + W in the first cycle
+        // (kw), + g (its h) in the second (hkw).
+        self.hkw.d.next = self.v[6].q.val() + self.kw.q.val();
+        // Round 0's, from H's word 7 (h), kept while the block fills.
+        self.hk0.d.next = self.v[7].q.val() + self.c_k0.val() + self.w0.q.val();
         self.sg0.next = ((self.w1.val() >> 7) | (self.w1.val() << 25))
             ^ ((self.w1.val() >> 18) | (self.w1.val() << 14))
             ^ (self.w1.val() >> 3);
         self.sg1.next = ((self.w14.val() >> 17) | (self.w14.val() << 15))
             ^ ((self.w14.val() >> 19) | (self.w14.val() << 13))
             ^ (self.w14.val() >> 10);
-        self.wnew.next = self.sg1.val() + self.w9.val() + self.sg0.val() + self.w0.q.val();
+        // W[t + 16] = S1(W[t+14]) + (W[t+9] + S0(W[t+1]) + W[t], summed in
+        // the round's first cycle, carry-save then one chain, in ps).
+        self.psx.next = self.w9.val() ^ self.sg0.val() ^ self.w0.q.val();
+        self.psy.next = ((self.w9.val() & self.sg0.val())
+            | (self.w9.val() & self.w0.q.val())
+            | (self.sg0.val() & self.w0.q.val()))
+            << 1;
+        self.wnew.next = self.sg1.val() + self.ps.q.val();
 
         // The byte taken this cycle: a message byte or a padding byte.
         // Padding bytes: 0x80 in the cycle of `finish`, then pad_byte, a
@@ -343,10 +393,11 @@ impl Logic for Sha256 {
         }
         if self.block_full.val() {
             // a..h already hold H (see the module comment); round 0's
-            // h + K[0] + W[0].
-            self.hkw.d.next = self.v[7].q.val() + self.c_k0.val() + self.w0.q.val();
+            // h + K[0] + W[0] (hk0: W[0] came 60 bytes ago).
+            self.hkw.d.next = self.hk0.q.val();
             self.compressing.d.next = true;
             self.round.d.next = 0.into();
+            self.half.d.next = false;
         }
         // Word 7 - k of H (read in the previous cycle) + a..h's word 7 - k.
         self.fsum.next = self.mem.read_data.val() + self.v[7].q.val();
@@ -381,14 +432,28 @@ impl Logic for Sha256 {
                 }
             }
             if self.round.q.val() < 64 {
-                self.v[4].d.next = self.v[3].q.val() + self.t1.val();
-                self.v[0].d.next = self.t1.val() + self.t2.val();
-                self.sched.we.next = true;
-                self.sched.waddr.next = self.round.q.val().get_bits::<4>(0);
-                self.sched.wdata.next = self.wnew.val();
-                self.wp2.d.next = self.wp1.q.val();
-                self.wp1.d.next = self.wnew.val();
-                self.w0.d.next = self.w1.val();
+                if !self.half.q.val() {
+                    // The round's first cycle: a..h and the round hold.
+                    self.half.d.next = true;
+                    self.round.d.next = self.round.q.val();
+                    for i in 0..8 {
+                        self.v[i].d.next = self.v[i].q.val();
+                    }
+                    self.t1r.d.next = self.t1.val();
+                    self.t2r.d.next = self.t2.val();
+                    self.kw.d.next = self.mem.read_data.val() + self.w1.val();
+                    self.ps.d.next = self.psx.val() + self.psy.val();
+                    self.w0.d.next = self.w1.val();
+                } else {
+                    self.half.d.next = false;
+                    self.v[4].d.next = self.v[3].q.val() + self.t1r.q.val();
+                    self.v[0].d.next = self.t1r.q.val() + self.t2r.q.val();
+                    self.sched.we.next = true;
+                    self.sched.waddr.next = self.round.q.val().get_bits::<4>(0);
+                    self.sched.wdata.next = self.wnew.val();
+                    self.wp2.d.next = self.wp1.q.val();
+                    self.wp1.d.next = self.wnew.val();
+                }
             } else {
                 // H += a..h, a word a cycle: H and a..h rotate together and
                 // both take the sum, so both hold the new H after 8 cycles.
@@ -419,6 +484,7 @@ impl Logic for Sha256 {
             self.compressing.d.next = true;
             self.clearing.d.next = true;
             self.round.d.next = 64.into();
+            self.half.d.next = false;
         }
         self.busy.next = self.compressing.q.val() || self.padding.q.val();
         self.ends.next = self.compressing.q.val()

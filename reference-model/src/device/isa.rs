@@ -562,9 +562,11 @@ impl DevInstr {
     }
 }
 
-/// Cycles of one SHA-256 compression: 64 rounds, then the state update
-/// H += a..h one word a cycle (8), which keeps the core small.
-pub const SHA_COMPRESS_CYCLES: u64 = 72;
+/// Cycles of one SHA-256 compression: 64 rounds of two cycles each (a round
+/// in one cycle is a five-operand sum, too long a path for the UP5K's
+/// clock), then the state update H += a..h one word a cycle (8), which keeps
+/// the core small.
+pub const SHA_COMPRESS_CYCLES: u64 = 2 * 64 + 8;
 
 /// Cycles of SHAINIT: fetch and start, then the core overwrites its H words
 /// (8 cycles, one word a cycle) so that no digest outlives it (SEC_CM:

@@ -10,10 +10,10 @@
 //! |---|---|
 //! | MOVE between byte memories, or to or from an engine register | 2 + len |
 //! | MOVE from RAW | 2 + 8 len |
-//! | any MOVE into SHA | + 72 per block it completes |
+//! | any MOVE into SHA | + 136 per block it completes |
 //! | ENGINE | engine cycles + 3 |
 //! | SHAINIT | 10 (the core overwrites its H words) |
-//! | SHAFIN | 1 + padding bytes + 72 per block |
+//! | SHAFIN | 1 + padding bytes + 136 per block |
 //! | SLOT, REQUIRE, CHKPOL, SETPOL, ORPOL, POLICY | 3 |
 //! | CMP | 2 + len |
 //! | INC | 6 |
