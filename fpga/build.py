@@ -58,16 +58,13 @@ def fail(msg):
     sys.exit(1)
 
 
-def run(cmd, log, may_fail=False):
+def run(cmd, log):
     with open(log, "w") as f:
         r = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, cwd=ROOT)
-    if r.returncode != 0 and may_fail:
-        return False
     if r.returncode != 0:
         with open(log) as f:
             tail = f.read().splitlines()[-15:]
         fail(f"{cmd[0]} failed (see {log}):\n" + "\n".join(tail))
-    return True
 
 
 # nextpnr's router1 can loop forever on some placements, ripping up and

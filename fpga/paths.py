@@ -67,8 +67,8 @@ def read_sdf(lines):
             key = (cell, pin)
             t.setup[key] = max(t.setup.get(key, 0), int(d) * scale)
         elif line.startswith("(INTERCONNECT"):
-            s, d_, d = _WIRE.match(line).groups()
-            t.fanin[_pin(d_)].append((_pin(s), int(d) * scale))
+            src, dst, d = _WIRE.match(line).groups()
+            t.fanin[_pin(dst)].append((_pin(src), int(d) * scale))
     for cell, a, b, d in arcs:
         if a in clocks[cell] or a.startswith("CLK") or a in ("RCLK", "WCLK"):
             t.launch[(cell, b)] = max(t.launch.get((cell, b), 0), d)
