@@ -303,8 +303,8 @@ impl Logic for Sha256 {
         self.sg1.next = ((self.w14.val() >> 17) | (self.w14.val() << 15))
             ^ ((self.w14.val() >> 19) | (self.w14.val() << 13))
             ^ (self.w14.val() >> 10);
-        // W[t + 16] = S1(W[t+14]) + (W[t+9] + S0(W[t+1]) + W[t], summed in
-        // the round's first cycle, carry-save then one chain, in ps).
+        // W[t + 16] = sg1(W[t+14]) + ps, where ps = W[t+9] + sg0(W[t+1]) +
+        // W[t] is summed in the round's first cycle (carry-save, one chain).
         self.psx.next = self.w9.val() ^ self.sg0.val() ^ self.w0.q.val();
         self.psy.next = ((self.w9.val() & self.sg0.val())
             | (self.w9.val() & self.w0.q.val())
