@@ -14,7 +14,6 @@ against the issue's clock targets.
 The ring oscillators are combinational loops by design; paths through them
 are not timed (as nextpnr's --ignore-loops)."""
 import argparse
-import json
 import re
 import sys
 from collections import defaultdict
@@ -111,16 +110,18 @@ def analyse(t):
     return arrival, start, via
 
 
-def endpoints(t):
-    """[(arrival + setup in ns, endpoint pin, cell its worst path starts in)]."""
-    arrival, start, _ = analyse(t)
+def endpoints(t, analysed=None):
+    """[(arrival + setup in ns, endpoint pin, cell its worst path starts in)],
+    from `analyse(t)` (made here if not given)."""
+    arrival, start, _ = analysed or analyse(t)
     out = [((arrival[p] + su) / 1000.0, p, start[p]) for p, su in t.setup.items() if p in arrival]
     return sorted(out, reverse=True)
 
 
-def trace(t, pin):
-    """The worst path to `pin`: [(arrival ns, pin)], from its start."""
-    arrival, _, via = analyse(t)
+def trace(analysed, pin):
+    """The worst path to `pin`: [(arrival ns, pin)], from its start, from
+    `analyse(t)`."""
+    arrival, _, via = analysed
     out = []
     while pin is not None:
         out.append((arrival[pin] / 1000.0, pin))
@@ -160,11 +161,12 @@ def main():
     a = ap.parse_args()
     with open(a.sdf) as f:
         t = read_sdf(f)
-    ends = endpoints(t)
+    analysed = analyse(t)
+    ends = endpoints(t, analysed)
     if a.explain:
         for ns, pin, _ in ends:
             if re.search(a.explain, f"{pin[0]}/{pin[1]}"):
-                for at, (cell, p) in trace(t, pin):
+                for at, (cell, p) in trace(analysed, pin):
                     print(f"{at:7.2f}  {cell}/{p}")
                 print(f"{ns:7.2f}  setup")
                 return

@@ -66,8 +66,8 @@ def cycles():
     return out
 
 
-def load(build):
-    p = os.path.join(ROOT, "target", "fpga", build, "report.json")
+def load(build, file="report.json"):
+    p = os.path.join(ROOT, "target", "fpga", build, file)
     if not os.path.exists(p):
         return None
     with open(p) as f:
@@ -79,11 +79,9 @@ def late(build, fmax, mhz):
     paths.json, from fpga/paths.py), or None without one. Counted only where
     the SDF's worst path is nextpnr's (within 1 %): nextpnr-ecp5 writes SDF
     wire delays below those of its own analysis."""
-    p = os.path.join(ROOT, "target", "fpga", build, "paths.json")
-    if not os.path.exists(p) or not fmax:
+    pj = load(build, "paths.json")
+    if pj is None or not fmax:
         return None
-    with open(p) as f:
-        pj = json.load(f)
     blocks, worst = pj["by_block"], pj.get("worst_ns")
     if not worst or abs(worst * fmax / 1000.0 - 1) > 0.01:
         return (f"no count of late endpoints: the SDF's worst path is {worst} ns, nextpnr's own "
