@@ -38,7 +38,7 @@ pub enum CState {
 pub enum DPhase {
     /// Cycle 1.
     Start,
-    /// Second cycle of the three-cycle instructions.
+    /// Second cycle of the three-cycle instructions; CMP's verdict.
     Act,
     /// Byte loop of MOVE and CMP.
     Stream,
@@ -193,12 +193,16 @@ pub struct Device<
     fin_len: Signal<Local, Bits<9>>,
     next_pc: Signal<Local, Bits<8>>,
     pc_n: Signal<Local, Bits<8>>,
+    leaving: Signal<Local, Bit>,
     err_status: Signal<Local, Bits<8>>,
     pol_addr: Signal<Local, Bits<10>>,
     slot_early: Signal<Local, Bits<10>>,
     slot_use_early: Signal<Local, Bit>,
     slot_use_p: Signal<Local, Bit>,
-    full_len: Signal<Local, Bits<10>>,
+    /// A request frame's full length, its payload length + 7 (10 bits,
+    /// as the frame check compares it), set with the length bytes: the
+    /// check at the frame's end then starts from a register, not an adder.
+    full_len: DFF<Bits<10>>,
     req_len: Signal<Local, Bits<16>>,
     tx_next: Signal<Local, Bits<8>>,
 
@@ -416,6 +420,7 @@ impl<
             fin_len: Default::default(),
             next_pc: Default::default(),
             pc_n: Default::default(),
+            leaving: Default::default(),
             err_status: Default::default(),
             pol_addr: Default::default(),
             slot_early: Default::default(),
@@ -497,6 +502,7 @@ impl<
             cmd_r,
             lenh,
             lenl,
+            full_len,
             crc_rx_r,
             resp_status,
             resp_tag,
@@ -546,6 +552,12 @@ impl<
             self.opd[k].d.next = self.opc.val() == self.c_op[k].val();
         }
         self.pc_n.next = self.pc.q.val();
+        // While idle the program is read at address 0, so an accepted
+        // frame's Fetch finds word 0 without the frame check on the
+        // program memory's address.
+        if self.cstate.q.val() == CState::Idle {
+            self.pc_n.next = 0.into();
+        }
         self.dsp.next = self.ir.val().get_bits::<3>(self.c_f_dsp.val().index());
         self.drel.next = self.ir.val().get_bit(self.c_f_drel.val().index());
         self.dadr.next = self.ir.val().get_bits::<11>(self.c_f_dadr.val().index());
@@ -727,11 +739,11 @@ impl<
                             self.phase.d.next = DPhase::Stream;
                         }
                     } else if self.opd[18].q.val() {
-                        // CMP
+                        // CMP: the bytes, then the verdict in Act.
                         self.eq.d.next = true;
                         self.phase.d.next = DPhase::Stream;
                         if self.ilen.val() == 0 {
-                            self.retire.next = true;
+                            self.phase.d.next = DPhase::Act;
                         }
                     } else if self.opd[2].q.val() {
                         self.engine.start.next = true;
@@ -826,6 +838,13 @@ impl<
                 }
                 DPhase::Act => {
                     self.retire.next = true;
+                    // CMP's verdict, from the registered equality: the
+                    // compare stays off the retirement's path.
+                    if self.opd[18].q.val() && !self.eq.q.val() {
+                        self.retire.next = false;
+                        self.finish.next = true;
+                        self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
+                    }
                     if self.opd[4].q.val() {
                         if self.rxm.read_data.val() >= self.c_slots.val() {
                             self.retire.next = false;
@@ -878,12 +897,7 @@ impl<
                         self.i_n.next = self.i.q.val() + 1;
                         self.last.d.next = self.last_next.val();
                         if self.last.q.val() {
-                            self.retire.next = true;
-                            if !(self.eq.q.val() && (self.p_data.val() == self.q_data.val())) {
-                                self.retire.next = false;
-                                self.finish.next = true;
-                                self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
-                            }
+                            self.phase.d.next = DPhase::Act;
                         }
                     } else {
                         // MOVE byte i (read one cycle earlier), unless SHA is busy.
@@ -1036,8 +1050,16 @@ impl<
         }
 
         // ---- Retirement ----
-        if self.retire.val() {
+        // Act always ends the instruction, retiring it or finishing the
+        // command (when the pc no longer matters: idle reads address 0), so
+        // the pc moves on there whatever the outcome, which stays off the
+        // program memory's address.
+        self.leaving.next = self.retire.val()
+            || ((self.cstate.q.val() == CState::Exec) && (self.phase.q.val() == DPhase::Act));
+        if self.leaving.val() {
             self.pc_n.next = self.next_pc.val();
+        }
+        if self.retire.val() {
             self.cstate.d.next = CState::Fetch;
             self.t_valid.d.next = true;
             self.t_pc.d.next = self.pc.q.val();
@@ -1062,7 +1084,6 @@ impl<
         self.crc_tx.data.next = self.txb.q.val();
         self.req_len.next =
             (bit_cast::<16, 8>(self.lenh.q.val()) << 8) | bit_cast::<16, 8>(self.lenl.q.val());
-        self.full_len.next = bit_cast::<10, 16>(self.req_len.val()) + 7;
         if self.spi.start.val() {
             // Byte 0 (0xff) is loaded now.
             self.nbytes.d.next = 0.into();
@@ -1103,9 +1124,15 @@ impl<
             }
             if self.nbytes.q.val() == 3 {
                 self.lenh.d.next = self.spi.rx_byte.val();
+                self.full_len.d.next = ((bit_cast::<10, 8>(self.spi.rx_byte.val()) << 8)
+                    | bit_cast::<10, 8>(self.lenl.q.val()))
+                    + 7;
             }
             if self.nbytes.q.val() == 4 {
                 self.lenl.d.next = self.spi.rx_byte.val();
+                self.full_len.d.next = ((bit_cast::<10, 8>(self.lenh.q.val()) << 8)
+                    | bit_cast::<10, 8>(self.spi.rx_byte.val()))
+                    + 7;
             }
             if (self.nbytes.q.val() >= 5)
                 && (self.nbytes.q.val() < 133)
@@ -1173,9 +1200,9 @@ impl<
                         self.resp_status.d.next = self.s_truncated.val();
                     } else if self.req_len.val() > self.c_max_payload.val() {
                         self.resp_status.d.next = self.s_oversize.val();
-                    } else if self.nbytes.q.val() < self.full_len.val() {
+                    } else if self.nbytes.q.val() < self.full_len.q.val() {
                         self.resp_status.d.next = self.s_truncated.val();
-                    } else if self.nbytes.q.val() > self.full_len.val() {
+                    } else if self.nbytes.q.val() > self.full_len.q.val() {
                         self.resp_status.d.next = self.s_bad_length.val();
                     } else if self.crc_rx_r.q.val() != 0 {
                         self.resp_status.d.next = self.s_bad_crc.val();
@@ -1186,7 +1213,6 @@ impl<
                         self.resp_len.d.next = self.resp_len.q.val();
                         self.run_tag.d.next = self.tag_r.q.val();
                         self.rx_len.d.next = bit_cast::<9, 16>(self.req_len.val());
-                        self.pc_n.next = 0.into();
                         self.cstate.d.next = CState::Fetch;
                     }
                 } else if self.op_r.q.val() != self.c_op_response.val() {

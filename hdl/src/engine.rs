@@ -33,10 +33,11 @@
 //! and Breg's rotation provide a cycle early (pass 0 reads B's rows from
 //! MUL's Start on; mod n, q = t0 n' is formed in the multiply pass's last
 //! chunk, from the new t0 one chunk up Treg). None of this changes a cycle
-//! count. With the wide rows of L >= 4, ADD, SUB and TEST also take their
-//! last row's carries from flip-flops, a cycle after its read (one cycle
-//! more each, `scu_model::timing::Lanes::late_carries`), so no row-wide
-//! carry chain lies between a register-file read and a write or the flag.
+//! count. With the wide rows of L >= 4, ADD and SUB also take their last
+//! row's carries from flip-flops, a cycle after its read (one cycle more
+//! each, `scu_model::timing::Lanes::late_carries`), and TEST does so at
+//! every L, so no row-wide carry chain lies between a register-file read
+//! and a write, the flag or the error bits.
 
 use crate::digest::RowDigest;
 use crate::keep::Keep;
@@ -77,7 +78,7 @@ pub enum Phase {
     PassR,
     /// The quotient cycle of a row mod n.
     Quot,
-    /// FLAG's evaluation cycle; with late carries also TEST's.
+    /// FLAG's and TEST's evaluation cycle.
     FlagEval,
 }
 
@@ -194,6 +195,8 @@ pub struct Engine<
     cnt: DFF<Bits<9>>,
     /// cnt + 1, set with cnt (FLAG's second bit index without an adder).
     cnt_up: DFF<Bits<10>>,
+    /// cnt == 1, set with cnt: DJNZ's branch test without a subtraction.
+    cnt_one: DFF<Bit>,
     flag: DFF<Bit>,
     errs: DFF<Bits<8>>,
     stack: [DFF<Bits<10>>; STACK_DEPTH],
@@ -224,6 +227,7 @@ pub struct Engine<
     lastc: DFF<Bit>,
     lastr: DFF<Bit>,
     pass16: DFF<Bit>,
+    pass15: DFF<Bit>,
     opk_r: DFF<Op>,
     modn_r: DFF<Bit>,
     add_r: DFF<Bit>,
@@ -278,8 +282,8 @@ pub struct Engine<
     row_n: Signal<Local, Bits<4>>,
     pc_n: Signal<Local, Bits<10>>,
     swap: Signal<Local, Bit>,
-    alt_x: Signal<Local, Bit>,
-    alt_y: Signal<Local, Bit>,
+    alt_x: Keep<Bit>,
+    alt_y: Keep<Bit>,
     // Kept wires of the write-data choice (see Keep).
     k_p: Keep<Bits<RB>>,
     k_q: Keep<Bits<RB>>,
@@ -317,6 +321,10 @@ pub struct Engine<
     nx_mulpass: Signal<Local, Bit>,
     nx_passr: Signal<Local, Bit>,
     nx_quot: Signal<Local, Bit>,
+    nx_pass0: Signal<Local, Bit>,
+    nx_stream: Signal<Local, Bit>,
+    seq_exec: Signal<Local, Bit>,
+    seq_hold: Signal<Local, Bit>,
     mchunk_idx: Signal<Local, Bits<5>>,
     mchunk_off: Signal<Local, Bits<9>>,
     b_chunk: Signal<Local, Bits<CH>>,
@@ -336,7 +344,6 @@ pub struct Engine<
     eq: Signal<Local, Bit>,
     new_flag: Signal<Local, Bit>,
     new_errs: Signal<Local, Bits<8>>,
-    cnt1: Signal<Local, Bits<10>>,
     bit_a: Signal<Local, Bit>,
     bit_b: Signal<Local, Bit>,
     new_cnt: Signal<Local, Bits<9>>,
@@ -357,7 +364,7 @@ pub struct Engine<
     c_last_row: Constant<Bits<4>>,
     c_last_chunk: Constant<Bits<5>>,
     c_near_end: Constant<Bits<5>>,
-    /// ADD, SUB and TEST use the last row's carries a cycle after its read
+    /// ADD and SUB use the last row's carries a cycle after its read
     /// (`Lanes::late_carries`).
     c_late_carries: Constant<Bit>,
     c_wmask: Constant<Bits<5>>,
@@ -457,6 +464,7 @@ impl<
             pc1: Default::default(),
             cnt: Default::default(),
             cnt_up: Default::default(),
+            cnt_one: Default::default(),
             flag: Default::default(),
             errs: Default::default(),
             stack: array_init::array_init(|_| Default::default()),
@@ -485,6 +493,7 @@ impl<
             lastc: Default::default(),
             lastr: Default::default(),
             pass16: Default::default(),
+            pass15: Default::default(),
             opk_r: Default::default(),
             modn_r: Default::default(),
             add_r: Default::default(),
@@ -570,6 +579,10 @@ impl<
             nx_mulpass: Default::default(),
             nx_passr: Default::default(),
             nx_quot: Default::default(),
+            nx_pass0: Default::default(),
+            nx_stream: Default::default(),
+            seq_exec: Default::default(),
+            seq_hold: Default::default(),
             mchunk_idx: Default::default(),
             mchunk_off: Default::default(),
             b_chunk: Default::default(),
@@ -588,7 +601,6 @@ impl<
             eq: Default::default(),
             new_flag: Default::default(),
             new_errs: Default::default(),
-            cnt1: Default::default(),
             bit_a: Default::default(),
             bit_b: Default::default(),
             new_cnt: Default::default(),
@@ -668,11 +680,11 @@ impl<
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, phase, pc, pc1, cnt, cnt_up, flag, errs, sp, row, chunk, pass,
-            breg, treg, ttop, carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig, t_valid,
-            t_pc, t_dest, t_digest, done_r, lastc, lastr, pass16, opk_r, modn_r, add_r, addsub_r,
-            tvs_r, mrow, mchunk, mprev, wfirst, in_stream, in_pass0, in_passr, in_quot, near_end,
-            tadd, tpend
+            self, clock, state, phase, pc, pc1, cnt, cnt_up, cnt_one, flag, errs, sp, row, chunk,
+            pass, breg, treg, ttop, carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig,
+            t_valid, t_pc, t_dest, t_digest, done_r, lastc, lastr, pass16, pass15, opk_r, modn_r,
+            add_r, addsub_r, tvs_r, mrow, mchunk, mprev, wfirst, in_stream, in_pass0, in_passr,
+            in_quot, near_end, tadd, tpend
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -769,7 +781,8 @@ impl<
         self.alu.c1_in.next = self.c1.q.val();
         self.alu.c2_in.next = self.c2.q.val();
 
-        // The chunk window: T >> 16 (Ttop as the last word), T, or zero.
+        // The chunk window: T >> 16 (Ttop as the last word), or T. (Pass 0's
+        // is zero: MUL's Start clears Treg and Ttop.)
         self.window.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(16));
         if self.last_chunk.val() {
             self.window.next =
@@ -778,9 +791,6 @@ impl<
         }
         if self.in_passr.q.val() {
             self.window.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(0));
-        }
-        if self.in_pass0.q.val() {
-            self.window.next = 0.into();
         }
         self.part[0].next =
             self.window.val() + bit_cast::<SW, 24>(self.carry.q.val()) + self.lanes[0].out.val();
@@ -806,29 +816,23 @@ impl<
             - bit_cast::<SW, 1>(self.dborrow.q.val().into());
 
         // FLAG: bits cnt and cnt + 1 of the scalar (bit 256 reads as 0).
-        self.cnt1.next = self.cnt_up.q.val();
         self.bit_a.next = self
             .rf
             .rdata_a
             .val()
             .get_bit((bit_cast::<9, 9>(self.cnt.q.val()) & self.c_rbmask.val()).index());
         self.bit_b.next = false;
-        if self.cnt1.val() < 256 {
-            self.bit_b.next = self
-                .rf
-                .rdata_b
-                .val()
-                .get_bit((bit_cast::<9, 10>(self.cnt1.val()) & self.c_rbmask.val()).index());
+        if self.cnt_up.q.val() < 256 {
+            self.bit_b.next =
+                self.rf.rdata_b.val().get_bit(
+                    (bit_cast::<9, 10>(self.cnt_up.q.val()) & self.c_rbmask.val()).index(),
+                );
         }
 
-        // TEST outcome on the last row, or with late carries in the cycle
-        // after it (FlagEval), from the registered borrow and equality.
-        self.lt.next = self.alu.c1_out.val();
-        self.eq.next = self.eqacc.q.val() && self.alu.eq.val();
-        if self.c_late_carries.val() {
-            self.lt.next = self.c1.q.val();
-            self.eq.next = self.eqacc.q.val();
-        }
+        // TEST's outcome in the cycle after the last row (FlagEval), from
+        // the registered borrow and equality.
+        self.lt.next = self.c1.q.val();
+        self.eq.next = self.eqacc.q.val();
         self.outcome.next = !self.lt.val();
         if self.tcond.val() == self.c_cond_eq.val() {
             self.outcome.next = self.eq.val();
@@ -908,14 +912,15 @@ impl<
         // for any operands (scu_model::field::mont_mul), so Ttop is 0 or 1
         // and its bit 0 is the carry: one input where a 24-bit test would
         // let yosys bury the late borrow under an OR tree. D is then kept
-        // in use_alt for the writes after the first.
-        self.alt_x.next = !self.in_stream.q.val()
+        // in use_alt for the writes after the first. alt_x and alt_y are
+        // kept, so that the borrow enters D's one LUT.
+        self.alt_x.d.next = !self.in_stream.q.val()
             && ((self.wfirst.q.val() && self.ttop.q.val().get_bit(0))
                 || (!self.wfirst.q.val() && self.use_alt.q.val()));
-        self.alt_y.next =
+        self.alt_y.d.next =
             !self.in_stream.q.val() && self.wfirst.q.val() && !self.ttop.q.val().get_bit(0);
-        self.k_d.d.next = self.alt_x.val()
-            || (self.alt_y.val() && !self.dfull.val().get_bit(self.c_ch.val().index()));
+        self.k_d.d.next = self.alt_x.q.val()
+            || (self.alt_y.q.val() && !self.dfull.val().get_bit(self.c_ch.val().index()));
         self.k_c1.d.next = self.alu.c1_raw.val();
         self.k_c2.d.next = self.alu.c2_raw.val();
         if self.c_late_carries.val() {
@@ -976,6 +981,7 @@ impl<
                     self.errs.d.next = 0.into();
                     self.cnt.d.next = 0.into();
                     self.cnt_up.d.next = 1.into();
+                    self.cnt_one.d.next = false;
                     self.flag.d.next = false;
                     self.sp.d.next = 0.into();
                 }
@@ -999,6 +1005,11 @@ impl<
                     match self.opk_r.q.val() {
                         Op::Mul => {
                             self.phase_n.next = Phase::Pass;
+                            // T = 0 for pass 0, whose window is then zero
+                            // without a case of its own in the chunk sum's
+                            // multiplexer (Treg is otherwise shifted out).
+                            self.treg.d.next = 0.into();
+                            self.ttop.d.next = 0.into();
                             // The row of B's chunk 1 (chunk 0's was read in Fetch).
                             self.b_row.next = 1.into();
                         }
@@ -1022,13 +1033,14 @@ impl<
                                 bit_cast::<5, 9>(self.cnt.q.val() >> self.c_log2rb.val());
                             self.b_reg.next = self.ra.val();
                             self.b_row.next =
-                                bit_cast::<5, 10>(self.cnt1.val() >> self.c_log2rb.val());
+                                bit_cast::<5, 10>(self.cnt_up.q.val() >> self.c_log2rb.val());
                             self.phase_n.next = Phase::FlagEval;
                         }
                         Op::SetCnt => {
                             self.new_cnt.next = self.count.val();
                             self.cnt.d.next = self.count.val();
                             self.cnt_up.d.next = bit_cast::<10, 9>(self.count.val()) + 1;
+                            self.cnt_one.d.next = self.count.val() == 1;
                             self.retire.next = true;
                             self.r_digest.next = bit_cast::<16, 9>(self.count.val());
                         }
@@ -1036,7 +1048,9 @@ impl<
                             self.new_cnt.next = self.cnt.q.val() - 1;
                             self.cnt.d.next = self.new_cnt.val();
                             self.cnt_up.d.next = bit_cast::<10, 9>(self.cnt.q.val());
-                            if self.new_cnt.val() != 0 {
+                            self.cnt_one.d.next = self.cnt.q.val() == 2;
+                            // new_cnt != 0
+                            if !self.cnt_one.q.val() {
                                 self.next_pc.next = self.target.val();
                             }
                             self.retire.next = true;
@@ -1138,11 +1152,7 @@ impl<
                             self.phase_n.next = Phase::WriteB;
                         }
                         if self.opk_r.q.val() == Op::Test {
-                            if self.c_late_carries.val() {
-                                self.phase_n.next = Phase::FlagEval;
-                            } else {
-                                self.verdict.next = true;
-                            }
+                            self.phase_n.next = Phase::FlagEval;
                         }
                     }
                 }
@@ -1186,7 +1196,7 @@ impl<
                 }
                 Phase::FlagEval => {
                     if self.opk_r.q.val() == Op::Test {
-                        // With late carries: the last row's, registered.
+                        // The last row's carries, registered.
                         self.verdict.next = true;
                     } else {
                         self.new_flag.next = self.bit_a.val() ^ self.bit_b.val();
@@ -1300,12 +1310,54 @@ impl<
         self.lastr.d.next = self.row_n.val() == self.c_last_row.val();
         self.pass16.d.next = self.pass_n.val() == 16;
         self.near_end.d.next = self.chunk_n.val() >= self.c_near_end.val();
-        self.nx_mulpass.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() != 16);
-        self.nx_passr.next = self.phase_n.val() == Phase::PassR;
-        self.nx_quot.next = self.phase_n.val() == Phase::Quot;
-        self.in_pass0.d.next = (self.phase_n.val() == Phase::Pass) && (self.pass_n.val() == 0);
+        self.pass15.d.next = self.pass_n.val() == 15;
+        // The next cycle's phase predicates select the lanes' operands and
+        // Breg's load, so they are not read off phase_n / pass_n (the end
+        // of the sequencer's priority chains) but formed flat from
+        // registered state, case by case as the sequencer above sets
+        // them: outside Fetch and Exec the phase holds; in Exec, MUL's
+        // Start enters pass 0, a pass's last chunk ends it (into the next
+        // pass, the quotient cycle mod n, or after pass 16 the writes),
+        // the quotient cycle enters the reduce pass, and the reduce
+        // pass's last chunk the next multiply pass. (in_stream, in_pass0,
+        // in_passr and in_quot hold the same tests of the current phase.)
+        self.seq_exec.next = self.state.q.val() == EngState::Exec;
+        self.seq_hold.next =
+            (self.state.q.val() != EngState::Exec) && (self.state.q.val() != EngState::Fetch);
+        self.nx_mulpass.next =
+            (self.seq_hold.val() && (self.phase.q.val() == Phase::Pass) && !self.pass16.q.val())
+                || (self.seq_exec.val()
+                    && (((self.phase.q.val() == Phase::Start) && (self.opk_r.q.val() == Op::Mul))
+                        || ((self.phase.q.val() == Phase::Pass)
+                            && !self.pass16.q.val()
+                            && (!self.lastc.q.val()
+                                || (!self.modn_r.q.val() && !self.pass15.q.val())))
+                        || (self.in_passr.q.val() && self.lastc.q.val() && !self.pass15.q.val())));
+        self.nx_passr.next = (self.seq_hold.val() && self.in_passr.q.val())
+            || (self.seq_exec.val()
+                && (self.in_quot.q.val() || (self.in_passr.q.val() && !self.lastc.q.val())));
+        self.nx_quot.next = (self.seq_hold.val() && self.in_quot.q.val())
+            || (self.seq_exec.val()
+                && (self.phase.q.val() == Phase::Pass)
+                && self.lastc.q.val()
+                && !self.pass16.q.val()
+                && self.modn_r.q.val());
+        self.nx_pass0.next = (self.seq_hold.val() && self.in_pass0.q.val())
+            || (self.seq_exec.val()
+                && (((self.phase.q.val() == Phase::Start) && (self.opk_r.q.val() == Op::Mul))
+                    || (self.in_pass0.q.val() && !self.lastc.q.val())));
+        self.nx_stream.next = (self.seq_hold.val() && self.in_stream.q.val())
+            || (self.seq_exec.val()
+                && (((self.phase.q.val() == Phase::Start)
+                    && ((self.opk_r.q.val() == Op::Add)
+                        || (self.opk_r.q.val() == Op::Sub)
+                        || (self.opk_r.q.val() == Op::Copy)
+                        || (self.opk_r.q.val() == Op::Cswap)
+                        || (self.opk_r.q.val() == Op::Test)))
+                    || (self.in_stream.q.val() && !self.lastr.q.val())));
+        self.in_pass0.d.next = self.nx_pass0.val();
         self.in_passr.d.next = self.nx_passr.val();
-        self.in_stream.d.next = self.phase_n.val() == Phase::Stream;
+        self.in_stream.d.next = self.nx_stream.val();
         self.in_quot.d.next = self.nx_quot.val();
         self.opk_r.d.next = self.opk.val();
         self.modn_r.d.next = self.modn.val();
@@ -1365,7 +1417,7 @@ impl<
             .val()
             .get_bits::<16>(self.aword_off.val().index());
         self.b_chunk.next = self.breg.q.val().get_bits::<CH>(0);
-        if self.pass_n.val() == 0 {
+        if self.nx_pass0.val() {
             self.b_chunk.next = self.rf.rdata_b.val().get_bits::<CH>(0);
         }
         if self.nx_mulpass.val() {

@@ -369,15 +369,18 @@ impl Logic for Sha256 {
             self.sched.raddr_a.next = self.round.q.val().get_bits::<4>(0) + 2;
             self.sched.raddr_b.next = self.round.q.val().get_bits::<4>(0) + 10;
         }
+        // W[0] into w0: loaded whenever byte 3 is next, so that its last
+        // load is the cycle that takes byte 3 (fill then moves on), and
+        // `take`, late from the controller, is not on its path.
+        if self.fill.q.val() == 3 {
+            self.w0.d.next = self.word.val();
+        }
         if self.take.val() {
             self.stage.d.next = bit_cast::<24, 32>(self.word.val());
             if self.fill.q.val().get_bits::<2>(0) == 3 {
                 self.sched.we.next = true;
                 self.wp2.d.next = self.wp1.q.val();
                 self.wp1.d.next = self.word.val();
-                if self.fill.q.val().get_bits::<4>(2) == 0 {
-                    self.w0.d.next = self.word.val();
-                }
             }
             self.fill.d.next = self.fill.q.val() + 1;
             if !self.padding.q.val() && !self.finish.val() {

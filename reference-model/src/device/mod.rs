@@ -15,7 +15,7 @@
 //! | SHAINIT | 10 (the core overwrites its H words) |
 //! | SHAFIN | 1 + padding bytes + 136 per block |
 //! | SLOT, REQUIRE, CHKPOL, SETPOL, ORPOL, POLICY | 3 |
-//! | CMP | 2 + len |
+//! | CMP | 3 + len (the verdict takes a cycle of its own) |
 //! | INC | 6 |
 //! | others | 2 |
 //!
@@ -635,7 +635,7 @@ impl Device {
                     same &= self.read(a, k) == self.read(b, k);
                 }
                 (
-                    2 + len as u64,
+                    3 + len as u64,
                     if same { Flow::Next } else { done(status) },
                     0,
                 )
