@@ -322,7 +322,6 @@ pub struct Engine<
     nx_passr: Signal<Local, Bit>,
     nx_quot: Signal<Local, Bit>,
     nx_pass0: Signal<Local, Bit>,
-    nx_stream: Signal<Local, Bit>,
     seq_exec: Signal<Local, Bit>,
     seq_hold: Signal<Local, Bit>,
     mchunk_idx: Signal<Local, Bits<5>>,
@@ -580,7 +579,6 @@ impl<
             nx_passr: Default::default(),
             nx_quot: Default::default(),
             nx_pass0: Default::default(),
-            nx_stream: Default::default(),
             seq_exec: Default::default(),
             seq_hold: Default::default(),
             mchunk_idx: Default::default(),
@@ -1005,11 +1003,6 @@ impl<
                     match self.opk_r.q.val() {
                         Op::Mul => {
                             self.phase_n.next = Phase::Pass;
-                            // T = 0 for pass 0, whose window is then zero
-                            // without a case of its own in the chunk sum's
-                            // multiplexer (Treg is otherwise shifted out).
-                            self.treg.d.next = 0.into();
-                            self.ttop.d.next = 0.into();
                             // The row of B's chunk 1 (chunk 0's was read in Fetch).
                             self.b_row.next = 1.into();
                         }
@@ -1284,6 +1277,17 @@ impl<
                 self.state.d.next = EngState::Idle;
             }
         }
+        // MUL's Start clears T, so pass 0's window is zero without a case
+        // of its own in the chunk sum's multiplexer (Treg is otherwise
+        // shifted out). Assigned last: the flip-flops' synchronous reset,
+        // not a LUT a bit.
+        if (self.state.q.val() == EngState::Exec)
+            && (self.phase.q.val() == Phase::Start)
+            && (self.opk_r.q.val() == Op::Mul)
+        {
+            self.treg.d.next = 0.into();
+            self.ttop.d.next = 0.into();
+        }
         // TEST's outcome sets the flag or raises an error bit.
         if self.verdict.val() {
             if self.t_raise.val() {
@@ -1319,8 +1323,9 @@ impl<
         // Start enters pass 0, a pass's last chunk ends it (into the next
         // pass, the quotient cycle mod n, or after pass 16 the writes),
         // the quotient cycle enters the reduce pass, and the reduce
-        // pass's last chunk the next multiply pass. (in_stream, in_pass0,
-        // in_passr and in_quot hold the same tests of the current phase.)
+        // pass's last chunk the next multiply pass. (in_pass0, in_passr and
+        // in_quot hold the same tests of the current phase; in_stream,
+        // which no datapath select waits for, is read off phase_n.)
         self.seq_exec.next = self.state.q.val() == EngState::Exec;
         self.seq_hold.next =
             (self.state.q.val() != EngState::Exec) && (self.state.q.val() != EngState::Fetch);
@@ -1346,18 +1351,9 @@ impl<
             || (self.seq_exec.val()
                 && (((self.phase.q.val() == Phase::Start) && (self.opk_r.q.val() == Op::Mul))
                     || (self.in_pass0.q.val() && !self.lastc.q.val())));
-        self.nx_stream.next = (self.seq_hold.val() && self.in_stream.q.val())
-            || (self.seq_exec.val()
-                && (((self.phase.q.val() == Phase::Start)
-                    && ((self.opk_r.q.val() == Op::Add)
-                        || (self.opk_r.q.val() == Op::Sub)
-                        || (self.opk_r.q.val() == Op::Copy)
-                        || (self.opk_r.q.val() == Op::Cswap)
-                        || (self.opk_r.q.val() == Op::Test)))
-                    || (self.in_stream.q.val() && !self.lastr.q.val())));
         self.in_pass0.d.next = self.nx_pass0.val();
         self.in_passr.d.next = self.nx_passr.val();
-        self.in_stream.d.next = self.nx_stream.val();
+        self.in_stream.d.next = self.phase_n.val() == Phase::Stream;
         self.in_quot.d.next = self.nx_quot.val();
         self.opk_r.d.next = self.opk.val();
         self.modn_r.d.next = self.modn.val();
