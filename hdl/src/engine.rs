@@ -911,7 +911,8 @@ impl<
         // and its bit 0 is the carry: one input where a 24-bit test would
         // let yosys bury the late borrow under an OR tree. D is then kept
         // in use_alt for the writes after the first. alt_x and alt_y are
-        // kept, so that the borrow enters D's one LUT.
+        // kept wires, so that abc cannot fold their registered inputs in
+        // after the late borrow.
         self.alt_x.d.next = !self.in_stream.q.val()
             && ((self.wfirst.q.val() && self.ttop.q.val().get_bit(0))
                 || (!self.wfirst.q.val() && self.use_alt.q.val()));
@@ -1042,7 +1043,7 @@ impl<
                             self.cnt.d.next = self.new_cnt.val();
                             self.cnt_up.d.next = bit_cast::<10, 9>(self.cnt.q.val());
                             self.cnt_one.d.next = self.cnt.q.val() == 2;
-                            // new_cnt != 0
+                            // new_cnt != 0, i.e. cnt != 1
                             if !self.cnt_one.q.val() {
                                 self.next_pc.next = self.target.val();
                             }
