@@ -194,6 +194,8 @@ pub struct Device<
     next_pc: Signal<Local, Bits<8>>,
     pc_n: Signal<Local, Bits<8>>,
     leaving: Signal<Local, Bit>,
+    in_act: Signal<Local, Bit>,
+    act_fail: Signal<Local, Bit>,
     err_status: Signal<Local, Bits<8>>,
     pol_addr: Signal<Local, Bits<10>>,
     slot_early: Signal<Local, Bits<10>>,
@@ -203,6 +205,9 @@ pub struct Device<
     /// as the frame check compares it), set with the length bytes: the
     /// check at the frame's end then starts from a register, not an adder.
     full_len: DFF<Bits<10>>,
+    /// The length bytes once this cycle's byte is in.
+    len_hi: Signal<Local, Bits<8>>,
+    len_lo: Signal<Local, Bits<8>>,
     req_len: Signal<Local, Bits<16>>,
     tx_next: Signal<Local, Bits<8>>,
 
@@ -421,12 +426,16 @@ impl<
             next_pc: Default::default(),
             pc_n: Default::default(),
             leaving: Default::default(),
+            in_act: Default::default(),
+            act_fail: Default::default(),
             err_status: Default::default(),
             pol_addr: Default::default(),
             slot_early: Default::default(),
             slot_use_early: Default::default(),
             slot_use_p: Default::default(),
             full_len: Default::default(),
+            len_hi: Default::default(),
+            len_lo: Default::default(),
             req_len: Default::default(),
             tx_next: Default::default(),
             c_sp_rx: k(Space::Rx.code()),
@@ -703,6 +712,7 @@ impl<
         self.engine.host_wdata.next = self.row_in.val();
         self.engine.rst.next = false;
         self.retire.next = false;
+        self.act_fail.next = false;
         self.finish.next = false;
         self.fin_status.next = self.s_ok.val();
         self.fin_len.next = 0.into();
@@ -837,17 +847,17 @@ impl<
                     }
                 }
                 DPhase::Act => {
-                    self.retire.next = true;
+                    // (It retires below, unless a check here fails.)
                     // CMP's verdict, from the registered equality: the
                     // compare stays off the retirement's path.
                     if self.opd[18].q.val() && !self.eq.q.val() {
-                        self.retire.next = false;
+                        self.act_fail.next = true;
                         self.finish.next = true;
                         self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
                     }
                     if self.opd[4].q.val() {
                         if self.rxm.read_data.val() >= self.c_slots.val() {
-                            self.retire.next = false;
+                            self.act_fail.next = true;
                             self.finish.next = true;
                             self.fin_status.next = self.s_bad_slot.val();
                         } else {
@@ -857,7 +867,7 @@ impl<
                     if self.opd[7].q.val()
                         && ((self.rxm.read_data.val() & !self.c_requestable.val()) != 0)
                     {
-                        self.retire.next = false;
+                        self.act_fail.next = true;
                         self.finish.next = true;
                         self.fin_status.next = self.s_bad_policy.val();
                     }
@@ -873,7 +883,7 @@ impl<
                         if (self.slots.read_data.val() & bit_cast::<8, 9>(self.ilen.val()))
                             != bit_cast::<8, 10>(self.target.val())
                         {
-                            self.retire.next = false;
+                            self.act_fail.next = true;
                             self.finish.next = true;
                             self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
                         }
@@ -1054,10 +1064,16 @@ impl<
         // command (when the pc no longer matters: idle reads address 0), so
         // the pc moves on there whatever the outcome, which stays off the
         // program memory's address.
-        self.leaving.next = self.retire.val()
-            || ((self.cstate.q.val() == CState::Exec) && (self.phase.q.val() == DPhase::Act));
+        self.in_act.next =
+            (self.cstate.q.val() == CState::Exec) && (self.phase.q.val() == DPhase::Act);
+        self.leaving.next = self.retire.val() || self.in_act.val();
         if self.leaving.val() {
             self.pc_n.next = self.next_pc.val();
+        }
+        // Act's checks decide only whether it retires or finishes: not
+        // whether the pc moves on (retire above holds the other phases' only).
+        if self.in_act.val() && !self.act_fail.val() {
+            self.retire.next = true;
         }
         if self.retire.val() {
             self.cstate.d.next = CState::Fetch;
@@ -1084,6 +1100,8 @@ impl<
         self.crc_tx.data.next = self.txb.q.val();
         self.req_len.next =
             (bit_cast::<16, 8>(self.lenh.q.val()) << 8) | bit_cast::<16, 8>(self.lenl.q.val());
+        self.len_hi.next = self.lenh.q.val();
+        self.len_lo.next = self.lenl.q.val();
         if self.spi.start.val() {
             // Byte 0 (0xff) is loaded now.
             self.nbytes.d.next = 0.into();
@@ -1124,14 +1142,15 @@ impl<
             }
             if self.nbytes.q.val() == 3 {
                 self.lenh.d.next = self.spi.rx_byte.val();
-                self.full_len.d.next = ((bit_cast::<10, 8>(self.spi.rx_byte.val()) << 8)
-                    | bit_cast::<10, 8>(self.lenl.q.val()))
-                    + 7;
+                self.len_hi.next = self.spi.rx_byte.val();
             }
             if self.nbytes.q.val() == 4 {
                 self.lenl.d.next = self.spi.rx_byte.val();
-                self.full_len.d.next = ((bit_cast::<10, 8>(self.lenh.q.val()) << 8)
-                    | bit_cast::<10, 8>(self.spi.rx_byte.val()))
+                self.len_lo.next = self.spi.rx_byte.val();
+            }
+            if (self.nbytes.q.val() == 3) || (self.nbytes.q.val() == 4) {
+                self.full_len.d.next = ((bit_cast::<10, 8>(self.len_hi.val()) << 8)
+                    | bit_cast::<10, 8>(self.len_lo.val()))
                     + 7;
             }
             if (self.nbytes.q.val() >= 5)

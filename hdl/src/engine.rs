@@ -289,11 +289,9 @@ pub struct Engine<
     k_q: Keep<Bits<RB>>,
     k_p1: Keep<Bits<RB>>,
     k_q1: Keep<Bits<RB>>,
-    k_g: Keep<Bits<RB>>,
-    k_c1: Keep<Bit>,
-    k_c2: Keep<Bit>,
+    k_y: Keep<Bits<RB>>,
+    k_take: Keep<Bit>,
     k_d: Keep<Bit>,
-    k_addmode: Keep<Bit>,
     late_sel: Signal<Local, Bit>,
     verdict: Signal<Local, Bit>,
     status_retire: Signal<Local, Bit>,
@@ -324,6 +322,11 @@ pub struct Engine<
     nx_pass0: Signal<Local, Bit>,
     seq_exec: Signal<Local, Bit>,
     seq_hold: Signal<Local, Bit>,
+    mul_start: Signal<Local, Bit>,
+    nx_chunk0: Signal<Local, Bit>,
+    nx_chunkup: Signal<Local, Bit>,
+    chunk_p1: Signal<Local, Bits<5>>,
+    chunk_p2: Signal<Local, Bits<5>>,
     mchunk_idx: Signal<Local, Bits<5>>,
     mchunk_off: Signal<Local, Bits<9>>,
     b_chunk: Signal<Local, Bits<CH>>,
@@ -337,6 +340,8 @@ pub struct Engine<
     new_chunk: Signal<Local, Bits<CH>>,
     carry_out: Signal<Local, Bits<24>>,
     dfull: Signal<Local, Bits<SW>>,
+    chunk_borrow: Signal<Local, Bit>,
+    not_alt_y: Signal<Local, Bit>,
     next_pass: Signal<Local, Bits<5>>,
     outcome: Signal<Local, Bit>,
     lt: Signal<Local, Bit>,
@@ -353,6 +358,8 @@ pub struct Engine<
     c_pprime: Constant<Bits<256>>,
     c_nprime: Constant<Bits<16>>,
     c_ch: Constant<Bits<9>>,
+    c_ch1: Constant<Bits<9>>,
+    c_ch2: Constant<Bits<9>>,
     c_rb: Constant<Bits<9>>,
     c_top_ch: Constant<Bits<9>>,
     c_top_rb: Constant<Bits<9>>,
@@ -523,11 +530,9 @@ impl<
             k_q: Default::default(),
             k_p1: Default::default(),
             k_q1: Default::default(),
-            k_g: Default::default(),
-            k_c1: Default::default(),
-            k_c2: Default::default(),
+            k_y: Default::default(),
+            k_take: Default::default(),
             k_d: Default::default(),
-            k_addmode: Default::default(),
             late_sel: Default::default(),
             verdict: Default::default(),
             status_retire: Default::default(),
@@ -581,6 +586,11 @@ impl<
             nx_pass0: Default::default(),
             seq_exec: Default::default(),
             seq_hold: Default::default(),
+            mul_start: Default::default(),
+            nx_chunk0: Default::default(),
+            nx_chunkup: Default::default(),
+            chunk_p1: Default::default(),
+            chunk_p2: Default::default(),
             mchunk_idx: Default::default(),
             mchunk_off: Default::default(),
             b_chunk: Default::default(),
@@ -593,6 +603,8 @@ impl<
             new_chunk: Default::default(),
             carry_out: Default::default(),
             dfull: Default::default(),
+            chunk_borrow: Default::default(),
+            not_alt_y: Default::default(),
             next_pass: Default::default(),
             outcome: Default::default(),
             lt: Default::default(),
@@ -607,6 +619,8 @@ impl<
             c_pprime: k256(&U256(pp)),
             c_nprime: k(consts::N_NEG_INV as u64),
             c_ch: k(CH as u64),
+            c_ch1: k(CH as u64 + 1),
+            c_ch2: k(CH as u64 + 2),
             c_rb: k(RB as u64),
             c_top_ch: k((256 - CH) as u64),
             c_top_rb: k((256 - RB) as u64),
@@ -805,13 +819,41 @@ impl<
         // T - m of the final pass, a chunk at a time and a cycle behind: the
         // chunk the previous cycle put on top of Treg, less the modulus chunk
         // it was compared with. The last chunk's comes in the first write.
-        self.dfull.next = bit_cast::<SW, CH>(
+        //
+        // MUL's choice D comes with that last chunk, in its first write:
+        // T - m when T >= m (a carry out of T, or no borrow). T < 2^256 + m
+        // for any operands (scu_model::field::mont_mul), so Ttop is 0 or 1
+        // and its bit 0 is the carry (one input, where a 24-bit test would
+        // let yosys bury the late borrow under an OR tree). D is kept in
+        // use_alt for the writes after the first. D = alt_x || (alt_y && no
+        // borrow), with alt_x the carry (after the first write, use_alt)
+        // and alt_y the first write without it, is formed by the chain
+        // itself in two bits above the chunk: m gets !alt_y at bit CH and T
+        // alt_x at bit CH + 1, so the difference is X - 2^CH !alt_y +
+        // 2^(CH+1) alt_x for X = T - m - borrow in [-2^CH, 2^CH): its bit
+        // CH + 1 is (!alt_y || borrow), its bit CH + 2 that and !alt_x, !D,
+        // and its bit CH the chunk's borrow out, inverted when !alt_y.
+        // alt_x and alt_y are kept wires, so that abc cannot fold their
+        // registered inputs in after the late borrow.
+        self.alt_x.d.next = !self.in_stream.q.val()
+            && ((self.wfirst.q.val() && self.ttop.q.val().get_bit(0))
+                || (!self.wfirst.q.val() && self.use_alt.q.val()));
+        self.alt_y.d.next =
+            !self.in_stream.q.val() && self.wfirst.q.val() && !self.ttop.q.val().get_bit(0);
+        // (not_alt_y is a signal of its own: Verilog would widen alt_y
+        // before inverting it.)
+        self.not_alt_y.next = !self.alt_y.q.val();
+        self.dfull.next = (bit_cast::<SW, CH>(
             self.treg
                 .q
                 .val()
                 .get_bits::<CH>(self.c_top_ch.val().index()),
-        ) - bit_cast::<SW, CH>(self.mprev.q.val())
+        ) | (bit_cast::<SW, 1>(self.alt_x.q.val().into()) << self.c_ch1.val()))
+            - (bit_cast::<SW, CH>(self.mprev.q.val())
+                | (bit_cast::<SW, 1>(self.not_alt_y.val().into()) << self.c_ch.val()))
             - bit_cast::<SW, 1>(self.dborrow.q.val().into());
+        self.chunk_borrow.next =
+            self.dfull.val().get_bit(self.c_ch.val().index()) == self.alt_y.q.val();
 
         // FLAG: bits cnt and cnt + 1 of the scalar (bit 256 reads as 0).
         self.bit_a.next = self
@@ -890,12 +932,14 @@ impl<
         }
         // The late choice, built so that each late signal enters as few
         // LUTs as it can (kept wires, see Keep): P (wx) is taken when the
-        // choice says alt, Q (wy) otherwise. G = (c1 || D) ? P1 : Q1, where
-        // P1 / Q1 are P / Q swapped while SUB streams (its c1 is the inverted
-        // raw carry) and D is the choice outside streaming (MUL's late
-        // borrow in its first write, else use_alt); the ALU is disabled
-        // outside streaming, so its raw c1 is 0 there. Last, ADD takes P
-        // when its raw t carry is set (no borrow: s >= m).
+        // choice says alt, Q (wy) otherwise. With P1 / Q1, P / Q swapped
+        // while SUB streams (its c1 is the inverted raw carry), the write
+        // is (take ? P1 : Y), Y = (D ? P1 : Q1). take is the ALU's: its raw
+        // c1, or while ADD streams its raw t carry (no borrow: s >= m; ADD
+        // does not swap, so P1 is P); the ALU is disabled outside
+        // streaming, so take is 0 there. D is the choice outside streaming
+        // (MUL's late borrow in its first write, else use_alt), 0 while
+        // streaming.
         self.k_p.d.next = self.wx.val();
         self.k_q.d.next = self.wy.val();
         self.swap.next = self.in_stream.q.val() && !self.add_r.q.val();
@@ -905,36 +949,21 @@ impl<
             self.k_p1.d.next = self.k_q.q.val();
             self.k_q1.d.next = self.k_p.q.val();
         }
-        // MUL's choice comes with the last chunk of T - m, in its first write:
-        // T - m when T >= m (a carry out of T, or no borrow). T < 2^256 + m
-        // for any operands (scu_model::field::mont_mul), so Ttop is 0 or 1
-        // and its bit 0 is the carry: one input where a 24-bit test would
-        // let yosys bury the late borrow under an OR tree. D is then kept
-        // in use_alt for the writes after the first. alt_x and alt_y are
-        // kept wires, so that abc cannot fold their registered inputs in
-        // after the late borrow.
-        self.alt_x.d.next = !self.in_stream.q.val()
-            && ((self.wfirst.q.val() && self.ttop.q.val().get_bit(0))
-                || (!self.wfirst.q.val() && self.use_alt.q.val()));
-        self.alt_y.d.next =
-            !self.in_stream.q.val() && self.wfirst.q.val() && !self.ttop.q.val().get_bit(0);
-        self.k_d.d.next = self.alt_x.q.val()
-            || (self.alt_y.q.val() && !self.dfull.val().get_bit(self.c_ch.val().index()));
-        self.k_c1.d.next = self.alu.c1_raw.val();
-        self.k_c2.d.next = self.alu.c2_raw.val();
+        // D comes out of T - m's chain itself (see dfull).
+        self.k_d.d.next = !self.dfull.val().get_bit(self.c_ch2.val().index());
+        self.k_y.d.next = self.k_q1.q.val();
+        if self.k_d.q.val() {
+            self.k_y.d.next = self.k_p1.q.val();
+        }
+        self.alu.add_take.next = self.in_stream.q.val() && self.add_r.q.val();
+        self.k_take.d.next = self.alu.take.val();
         if self.c_late_carries.val() {
             // Nothing is written while ADD / SUB stream; use_alt holds the choice.
-            self.k_c1.d.next = false;
-            self.k_c2.d.next = false;
+            self.k_take.d.next = false;
         }
-        self.k_addmode.d.next = self.in_stream.q.val() && self.add_r.q.val();
-        self.k_g.d.next = self.k_q1.q.val();
-        if self.k_c1.q.val() || self.k_d.q.val() {
-            self.k_g.d.next = self.k_p1.q.val();
-        }
-        self.w_data.next = self.k_g.q.val();
-        if self.k_c2.q.val() && self.k_addmode.q.val() {
-            self.w_data.next = self.k_p.q.val();
+        self.w_data.next = self.k_y.q.val();
+        if self.k_take.q.val() {
+            self.w_data.next = self.k_p1.q.val();
         }
         self.fold.d_in.next = self.dig.q.val();
         self.fold.row.next = self.w_data.val();
@@ -970,6 +999,9 @@ impl<
         self.pass_n.next = self.pass.q.val();
         self.chunk_n.next = self.chunk.q.val();
         self.row_n.next = self.row.q.val();
+        self.mul_start.next = (self.state.q.val() == EngState::Exec)
+            && (self.phase.q.val() == Phase::Start)
+            && (self.opk_r.q.val() == Op::Mul);
 
         // ---- Sequencer ----
         match self.state.q.val() {
@@ -1214,7 +1246,7 @@ impl<
                             | (bit_cast::<256, CH>(self.dfull.val().get_bits::<CH>(0))
                                 << self.c_top_ch.val());
                         if self.chunk.q.val() != 0 {
-                            self.dborrow.d.next = self.dfull.val().get_bit(self.c_ch.val().index());
+                            self.dborrow.d.next = self.chunk_borrow.val();
                         }
                     }
                     // Reads, for the products of the cycle after next: the
@@ -1282,10 +1314,7 @@ impl<
         // of its own in the chunk sum's multiplexer (Treg is otherwise
         // shifted out). Assigned last: the flip-flops' synchronous reset,
         // not a LUT a bit.
-        if (self.state.q.val() == EngState::Exec)
-            && (self.phase.q.val() == Phase::Start)
-            && (self.opk_r.q.val() == Op::Mul)
-        {
+        if self.mul_start.val() {
             self.treg.d.next = 0.into();
             self.ttop.d.next = 0.into();
         }
@@ -1333,7 +1362,7 @@ impl<
         self.nx_mulpass.next =
             (self.seq_hold.val() && (self.phase.q.val() == Phase::Pass) && !self.pass16.q.val())
                 || (self.seq_exec.val()
-                    && (((self.phase.q.val() == Phase::Start) && (self.opk_r.q.val() == Op::Mul))
+                    && (self.mul_start.val()
                         || ((self.phase.q.val() == Phase::Pass)
                             && !self.pass16.q.val()
                             && (!self.lastc.q.val()
@@ -1350,8 +1379,7 @@ impl<
                 && self.modn_r.q.val());
         self.nx_pass0.next = (self.seq_hold.val() && self.in_pass0.q.val())
             || (self.seq_exec.val()
-                && (((self.phase.q.val() == Phase::Start) && (self.opk_r.q.val() == Op::Mul))
-                    || (self.in_pass0.q.val() && !self.lastc.q.val())));
+                && (self.mul_start.val() || (self.in_pass0.q.val() && !self.lastc.q.val())));
         self.in_pass0.d.next = self.nx_pass0.val();
         self.in_passr.d.next = self.nx_passr.val();
         self.in_stream.d.next = self.phase_n.val() == Phase::Stream;
@@ -1370,10 +1398,36 @@ impl<
         self.mrow.d.next = self.modv.val().get_bits::<RB>(self.row_off.val().index());
         // The modulus chunk of the next cycle's step (the final pass's
         // T - m), but in the reduce pass mod n that of the step after it,
-        // whose product (q times it) the lanes form a cycle ahead.
-        self.mchunk_idx.next = self.chunk_n.val();
+        // whose product (q times it) the lanes form a cycle ahead. Its
+        // index is not read off chunk_n either: the next chunk is formed
+        // flat too (in Exec, a Start, the quotient cycle and a pass's last
+        // chunk restart it, a pass's other chunks step it on; else it
+        // holds), choosing between chunk + 1 and + 2 from the register.
+        self.nx_chunkup.next = self.seq_exec.val()
+            && ((self.phase.q.val() == Phase::Pass) || self.in_passr.q.val())
+            && !self.lastc.q.val();
+        self.nx_chunk0.next = self.seq_exec.val()
+            && ((self.phase.q.val() == Phase::Start)
+                || self.in_quot.q.val()
+                || (((self.phase.q.val() == Phase::Pass) || self.in_passr.q.val())
+                    && self.lastc.q.val()));
+        self.chunk_p1.next = (self.chunk.q.val() + 1) & self.c_last_chunk.val();
+        self.chunk_p2.next = (self.chunk.q.val() + 2) & self.c_last_chunk.val();
+        self.mchunk_idx.next = self.chunk.q.val();
+        if self.nx_chunkup.val() {
+            self.mchunk_idx.next = self.chunk_p1.val();
+        }
+        if self.nx_chunk0.val() {
+            self.mchunk_idx.next = 0.into();
+        }
         if self.nx_passr.val() {
-            self.mchunk_idx.next = (self.chunk_n.val() + 1) & self.c_last_chunk.val();
+            self.mchunk_idx.next = self.chunk_p1.val();
+            if self.nx_chunkup.val() {
+                self.mchunk_idx.next = self.chunk_p2.val();
+            }
+            if self.nx_chunk0.val() {
+                self.mchunk_idx.next = 1.into();
+            }
         }
         if self.nx_quot.val() {
             self.mchunk_idx.next = 0.into();

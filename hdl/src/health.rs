@@ -24,13 +24,21 @@ pub struct HealthTests {
     fail: DFF<Bit>,
     run_next: Signal<Local, Bits<6>>,
     count_next: Signal<Local, Bits<11>>,
+    rct_hit: Signal<Local, Bit>,
+    apt_hit: Signal<Local, Bit>,
     rct_cut: Constant<Bits<6>>,
+    rct_cut1: Constant<Bits<6>>,
     apt_cut: Constant<Bits<11>>,
+    apt_cut1: Constant<Bits<11>>,
 }
 
 impl Default for HealthTests {
     fn default() -> Self {
-        const { assert!(RCT_CUTOFF < 64 && APT_CUTOFF < 2048 && APT_WINDOW == 1024) };
+        // A count of 1 (a run's or a window's first bit) never reaches a cutoff.
+        const {
+            assert!(RCT_CUTOFF >= 2 && RCT_CUTOFF < 64);
+            assert!(APT_CUTOFF >= 2 && APT_CUTOFF < 2048 && APT_WINDOW == 1024);
+        };
         Self {
             clock: Default::default(),
             valid: Default::default(),
@@ -44,8 +52,12 @@ impl Default for HealthTests {
             fail: Default::default(),
             run_next: Default::default(),
             count_next: Default::default(),
+            rct_hit: Default::default(),
+            apt_hit: Default::default(),
             rct_cut: Constant::new((RCT_CUTOFF as u64).into()),
+            rct_cut1: Constant::new((RCT_CUTOFF as u64 - 1).into()),
             apt_cut: Constant::new((APT_CUTOFF as u64).into()),
+            apt_cut1: Constant::new((APT_CUTOFF as u64 - 1).into()),
         }
     }
 }
@@ -54,20 +66,33 @@ impl Logic for HealthTests {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, last, run, apt_ref, apt_count, apt_index, fail);
+        // The sample comes from the ring oscillators' synchroniser, late in
+        // the cycle, so the cutoff tests are formed from the registered
+        // counts alone (the count before this bit: the run or the
+        // proportion reaches its cutoff when this bit repeats, or the
+        // count has already reached it), and the bit only picks between them.
         self.run_next.next = 1.into();
         if (self.run.q.val() != 0) && (self.sample.val() == self.last.q.val()) {
             self.run_next.next = self.run.q.val() + 1;
         }
+        self.rct_hit.next = (self.run.q.val() != 0)
+            && (self.sample.val() == self.last.q.val())
+            && (self.run.q.val() >= self.rct_cut1.val());
         self.count_next.next = self.apt_count.q.val();
+        self.apt_hit.next = false;
         if self.apt_index.q.val() == 0 {
             self.count_next.next = 1.into();
-        } else if self.sample.val() == self.apt_ref.q.val() {
-            self.count_next.next = self.apt_count.q.val() + 1;
+        } else {
+            self.apt_hit.next = self.apt_count.q.val() >= self.apt_cut.val();
+            if self.sample.val() == self.apt_ref.q.val() {
+                self.count_next.next = self.apt_count.q.val() + 1;
+                self.apt_hit.next = self.apt_count.q.val() >= self.apt_cut1.val();
+            }
         }
         if self.valid.val() {
             self.last.d.next = self.sample.val();
             self.run.d.next = self.run_next.val();
-            if self.run_next.val() >= self.rct_cut.val() {
+            if self.rct_hit.val() {
                 self.fail.d.next = true;
                 // Hold the run count at the cutoff.
                 self.run.d.next = self.rct_cut.val();
@@ -76,7 +101,7 @@ impl Logic for HealthTests {
                 self.apt_ref.d.next = self.sample.val();
             }
             self.apt_count.d.next = self.count_next.val();
-            if self.count_next.val() >= self.apt_cut.val() {
+            if self.apt_hit.val() {
                 self.fail.d.next = true;
             }
             self.apt_index.d.next = self.apt_index.q.val() + 1;

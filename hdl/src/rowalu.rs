@@ -3,8 +3,10 @@
 //! SUB computes s = a - b and t = s + m; the instruction later keeps s or t
 //! from the final carries (see `scu_model::field`). TEST uses the s chain of
 //! SUB for a < b and the row equality for a == b. While disabled, b and the
-//! s chain's carry in count as zero, so the s chain's raw carry out is 0 and
-//! the engine can use it unqualified in its last LUT.
+//! s chain's carry in count as zero, so the s chain's raw carry out is 0.
+//! The engine's write takes P on `take`, which the t chain forms in two
+//! bits above the row from both raw carries, so that they reach the
+//! write data through one LUT.
 
 use crate::keep::Keep;
 use rust_hdl::prelude::*;
@@ -26,6 +28,8 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     pub c1_in: Signal<In, Bit>,
     /// Borrow (ADD) or carry (SUB) into the t chain.
     pub c2_in: Signal<In, Bit>,
+    /// The t chain's raw carry counts in `take` (ADD streaming).
+    pub add_take: Signal<In, Bit>,
     /// s row.
     pub s: Signal<Out, Bits<RB>>,
     /// t row.
@@ -38,6 +42,8 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     pub c1_raw: Signal<Out, Bit>,
     /// The t chain's carry out as the adder gives it (c2_out ^ !sub).
     pub c2_raw: Signal<Out, Bit>,
+    /// c1_raw || (add_take && c2_raw), out of the t chain's top.
+    pub take: Signal<Out, Bit>,
     /// a == b.
     pub eq: Signal<Out, Bit>,
     sfull: Signal<Local, Bits<RSW>>,
@@ -49,12 +55,15 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     cin2: Signal<Local, Bit>,
     one: Constant<Bits<RSW>>,
     cout_pos: Constant<Bits<16>>,
+    take_in: Constant<Bits<16>>,
+    take_pos: Constant<Bits<16>>,
+    take_one: Constant<Bits<RSW>>,
 }
 
 impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
-    /// A row ALU; RSW must exceed RB.
+    /// A row ALU; RSW must be RB + 4 (the carries and `take`'s two bits).
     pub fn new() -> Self {
-        assert!(RSW > RB + 1);
+        assert!(RSW == RB + 4);
         Self {
             a: Default::default(),
             b: Default::default(),
@@ -63,12 +72,14 @@ impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
             en: Default::default(),
             c1_in: Default::default(),
             c2_in: Default::default(),
+            add_take: Default::default(),
             s: Default::default(),
             t: Default::default(),
             c1_out: Default::default(),
             c2_out: Default::default(),
             c1_raw: Default::default(),
             c2_raw: Default::default(),
+            take: Default::default(),
             eq: Default::default(),
             sfull: Default::default(),
             tfull: Default::default(),
@@ -79,6 +90,9 @@ impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
             cin2: Default::default(),
             one: Constant::new(1u64.into()),
             cout_pos: Constant::new(((RB + 1) as u64).into()),
+            take_in: Constant::new(((RB + 2) as u64).into()),
+            take_pos: Constant::new(((RB + 3) as u64).into()),
+            take_one: Constant::new(Bits::<RSW>::from(1u64) << Bits::<16>::from((RB + 2) as u64)),
         }
     }
 }
@@ -108,13 +122,22 @@ impl<const RB: usize, const RSW: usize> Logic for RowAlu<RB, RSW> {
             + ((bit_cast::<RSW, RB>(self.bx_kept.q.val()) << 1)
                 | bit_cast::<RSW, 1>(self.cin1.val().into()));
         self.s.next = self.sfull.val().get_bits::<RB>(1);
-        self.tfull.next = ((bit_cast::<RSW, RB>(self.s.val()) << 1) | self.one.val())
-            + ((bit_cast::<RSW, RB>(self.mx.val()) << 1)
-                | bit_cast::<RSW, 1>(self.cin2.val().into()));
-        self.t.next = self.tfull.val().get_bits::<RB>(1);
         // A carry out of an addition; a borrow (no carry) out of a subtraction.
         self.c1_raw.next = self.sfull.val().get_bit(self.cout_pos.val().index());
-        self.c2_raw.next = self.tfull.val().get_bit(self.cout_pos.val().index());
+        // Above the row the t chain adds add_take (bit RB + 1: its carry out
+        // is add_take && c2) and then c1 + 1 (bit RB + 2: the carry out is
+        // c1 || that), so bit RB + 3 is `take`; bit RB + 1 is c2 ^ add_take.
+        self.tfull.next = ((bit_cast::<RSW, RB>(self.s.val()) << 1)
+            | self.one.val()
+            | (bit_cast::<RSW, 1>(self.add_take.val().into()) << self.cout_pos.val())
+            | (bit_cast::<RSW, 1>(self.c1_raw.val().into()) << self.take_in.val()))
+            + ((bit_cast::<RSW, RB>(self.mx.val()) << 1)
+                | bit_cast::<RSW, 1>(self.cin2.val().into())
+                | self.take_one.val());
+        self.t.next = self.tfull.val().get_bits::<RB>(1);
+        self.c2_raw.next =
+            self.tfull.val().get_bit(self.cout_pos.val().index()) ^ self.add_take.val();
+        self.take.next = self.tfull.val().get_bit(self.take_pos.val().index());
         self.c1_out.next = self.c1_raw.val() ^ self.sub.val();
         self.c2_out.next = self.c2_raw.val() ^ !self.sub.val();
         self.eq.next = self.a.val() == self.b.val();

@@ -6,15 +6,27 @@ mod common;
 use proptest::prelude::*;
 use rust_hdl::prelude::*;
 use scu_hdl::digest::RowDigest;
+use scu_hdl::health::HealthTests;
 use scu_hdl::lane::Lane;
 use scu_hdl::ram::Ram;
 use scu_hdl::regfile::RegFile;
 use scu_hdl::rowalu::RowAlu;
+use scu_model::device::rng::RawSource;
 use scu_model::isa::{initial_registers, REGS};
 use scu_model::U256;
 
 fn settle<B: Block>(b: &mut B) {
     assert!(simulate(b, 1000), "did not settle");
+}
+
+/// One clock cycle of a block whose clock input is `$b.clock`.
+macro_rules! tick {
+    ($b:expr) => {{
+        $b.clock.next = Clock { clk: true };
+        settle($b);
+        $b.clock.next = Clock { clk: false };
+        settle($b);
+    }};
 }
 
 fn ready<B: Block>(mut b: B) -> B {
@@ -24,7 +36,14 @@ fn ready<B: Block>(mut b: B) -> B {
 }
 
 /// A settled 128-bit row ALU with operands a, b, m.
-fn row_alu([a, b, m]: [u128; 3], c1: bool, c2: bool, sub: bool, en: bool) -> RowAlu<128, 132> {
+fn row_alu(
+    [a, b, m]: [u128; 3],
+    c1: bool,
+    c2: bool,
+    sub: bool,
+    en: bool,
+    add_take: bool,
+) -> RowAlu<128, 132> {
     let mut alu = ready(RowAlu::<128, 132>::new());
     alu.a.next = bits128(a);
     alu.b.next = bits128(b);
@@ -33,6 +52,7 @@ fn row_alu([a, b, m]: [u128; 3], c1: bool, c2: bool, sub: bool, en: bool) -> Row
     alu.c2_in.next = c2;
     alu.sub.next = sub;
     alu.en.next = en;
+    alu.add_take.next = add_take;
     settle(&mut alu);
     alu
 }
@@ -84,8 +104,9 @@ proptest! {
     fn row_alu_chains_match_wide_arithmetic(
         a in any::<u128>(), b in any::<u128>(), m in any::<u128>(),
         c1 in any::<bool>(), c2 in any::<bool>(), sub in any::<bool>(),
+        add_take in any::<bool>(),
     ) {
-        let alu = row_alu([a, b, m], c1, c2, sub, true);
+        let alu = row_alu([a, b, m], c1, c2, sub, true, add_take);
         // Independent arithmetic on 256-bit values: (s, c1') and (t, c2').
         let (a2, b2, m2) = (wide(a), wide(b), wide(m));
         let bit = |c: bool| if c { U256::ONE } else { U256::ZERO };
@@ -106,6 +127,8 @@ proptest! {
         prop_assert_eq!(alu.c2_out.val(), carry128(t));
         prop_assert_eq!(alu.c1_raw.val(), carry128(s) ^ sub);
         prop_assert_eq!(alu.c2_raw.val(), carry128(t) ^ !sub);
+        let (c1_raw, c2_raw) = (carry128(s) ^ sub, carry128(t) ^ !sub);
+        prop_assert_eq!(alu.take.val(), c1_raw || (add_take && c2_raw));
         prop_assert_eq!(alu.eq.val(), a == b);
     }
 
@@ -116,9 +139,47 @@ proptest! {
         a in any::<u128>(), b in any::<u128>(), m in any::<u128>(),
         c1 in any::<bool>(), c2 in any::<bool>(), sub in any::<bool>(),
     ) {
-        let alu = row_alu([a, b, m], c1, c2, sub, false);
+        let alu = row_alu([a, b, m], c1, c2, sub, false, false);
         prop_assert_eq!(to_u128(alu.s.val()), a);
         prop_assert!(!alu.c1_raw.val());
+        prop_assert!(!alu.take.val());
+    }
+
+    /// The health tests fail on the bit the model's fail on, for streams
+    /// biased towards the adaptive proportion cutoff and with runs around
+    /// the repetition cutoff; cycles without a bit change nothing.
+    #[test]
+    fn health_tests_fail_with_the_model(
+        bits in prop_oneof![
+            // Runs of random length and bits: the repetition test fails first.
+            (0.5f64..0.9).prop_flat_map(|p| prop::collection::vec(
+                (prop::bool::weighted(p), 1usize..48, prop::bool::weighted(0.1)), 1..120)),
+            // Runs under the cutoff of one bit, each broken by the other:
+            // the proportion test fails first (most windows are over 793 of 1024).
+            (any::<bool>(), prop::collection::vec((1usize..41, prop::bool::weighted(0.1)), 1..80))
+                .prop_map(|(b, runs)| runs
+                    .into_iter()
+                    .flat_map(|(run, idle)| [(b, run, idle), (!b, 1, false)])
+                    .collect::<Vec<_>>()),
+        ],
+    ) {
+        let mut h = ready(HealthTests::default());
+        let mut model = RawSource::new(1);
+        for (bit, run, idle) in bits {
+            for _ in 0..run {
+                h.valid.next = true;
+                h.sample.next = bit;
+                model.test(bit);
+                tick!(&mut h);
+                prop_assert_eq!(h.failed.val(), model.failed());
+            }
+            if idle {
+                h.valid.next = false;
+                h.sample.next = !bit;
+                tick!(&mut h);
+                prop_assert_eq!(h.failed.val(), model.failed());
+            }
+        }
     }
 
     #[test]
@@ -175,13 +236,6 @@ fn empty_ram_read_during_write_is_noise() {
     }
 }
 
-fn tick(rf: &mut RegFile<128, 6>) {
-    rf.clock.next = Clock { clk: true };
-    settle(rf);
-    rf.clock.next = Clock { clk: false };
-    settle(rf);
-}
-
 #[test]
 fn register_file_holds_constants_and_writes_both_copies() {
     // The L=8 geometry: 2 rows of 128 bits an element.
@@ -192,7 +246,7 @@ fn register_file_holds_constants_and_writes_both_copies() {
         for row in 0..2 {
             rf.raddr_a.next = ((reg * 2 + row) as u64).into();
             rf.raddr_b.next = ((reg * 2 + row) as u64).into();
-            tick(&mut rf);
+            tick!(&mut rf);
             let want: u128 = (0..8).rev().fold(0u128, |acc, k| {
                 (acc << 16) | value.word(row * 8 + k) as u128
             });
@@ -209,13 +263,13 @@ fn register_file_holds_constants_and_writes_both_copies() {
     rf.we.next = true;
     rf.raddr_a.next = 5u64.into();
     rf.raddr_b.next = 5u64.into();
-    tick(&mut rf);
+    tick!(&mut rf);
     for read in [rf.rdata_a.val(), rf.rdata_b.val()] {
         let got = to_u128(read);
         assert!(got != 0 && got != new, "read during write is noise");
     }
     rf.we.next = false;
-    tick(&mut rf);
+    tick!(&mut rf);
     assert_eq!(
         to_u128(rf.rdata_a.val()),
         0x1234_5678_9abc_def0_0fed_cba9_8765_4321
