@@ -958,7 +958,9 @@ impl<
         self.alu.add_take.next = self.in_stream.q.val() && self.add_r.q.val();
         self.k_take.d.next = self.alu.take.val();
         if self.c_late_carries.val() {
-            // Nothing is written while ADD / SUB stream; use_alt holds the choice.
+            // Nothing is written while ADD / SUB stream; use_alt holds the
+            // choice. (No add_take: it would put a LUT on c2's path there.)
+            self.alu.add_take.next = false;
             self.k_take.d.next = false;
         }
         self.w_data.next = self.k_y.q.val();
