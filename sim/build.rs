@@ -80,6 +80,7 @@ void {prefix}_set(void* p, const ScuIn* in) {{
     m->entry = in->entry;
     m->host_we = in->host_we;
     m->host_addr = in->host_addr;
+    m->host_waddr = in->host_addr;
     {set_wdata}
 }}
 

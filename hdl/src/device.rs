@@ -168,6 +168,8 @@ pub struct Device<
     q_sum: Signal<Local, Bits<12>>,
     i_inc: Signal<Local, Bit>,
     i_rd: Signal<Local, Bits<9>>,
+    i_p1: Signal<Local, Bits<9>>,
+    row_at_i1: Signal<Local, Bits<4>>,
     p_rd: Signal<Local, Bits<11>>,
     q_rd: Signal<Local, Bits<11>>,
     p_wr: Signal<Local, Bits<11>>,
@@ -400,6 +402,8 @@ impl<
             q_sum: Default::default(),
             i_inc: Default::default(),
             i_rd: Default::default(),
+            i_p1: Default::default(),
+            row_at_i1: Default::default(),
             p_rd: Default::default(),
             q_rd: Default::default(),
             p_wr: Default::default(),
@@ -592,7 +596,13 @@ impl<
         // The read index: 0 in the first cycle (Fetch clears i), else i + 1
         // (i on a stall).
         self.i_inc.next = !self.stall.val() && (self.phase.q.val() != DPhase::Start);
-        self.i_rd.next = self.i.q.val() + bit_cast::<9, 1>(self.i_inc.val().into());
+        // (i_inc, late after SHA's busy flag, only picks between i and
+        // i + 1, and between the engine rows they fall in, below.)
+        self.i_p1.next = self.i.q.val() + 1;
+        self.i_rd.next = self.i.q.val();
+        if self.i_inc.val() {
+            self.i_rd.next = self.i_p1.val();
+        }
         self.dbase.next = self.dadr.val();
         if self.drel.val() {
             self.dbase.next = self.dadr.val() + self.base.q.val();
@@ -700,15 +710,21 @@ impl<
         // i mod RB/8 (from the top) of row R - 1 - i / (RB/8). Reads at
         // i_rd like the RAMs; a write collects a row's bytes in `rowbuf` and
         // writes the row with its last byte.
-        self.row_rd.next = self.c_last_row.val()
-            - bit_cast::<4, 9>(self.i_rd.val() >> self.c_log2_row_bytes.val());
         self.row_wr.next =
             self.c_last_row.val() - bit_cast::<4, 9>(self.i.q.val() >> self.c_log2_row_bytes.val());
+        self.row_at_i1.next = self.c_last_row.val()
+            - bit_cast::<4, 9>(self.i_p1.val() >> self.c_log2_row_bytes.val());
+        self.row_rd.next = self.row_wr.val();
+        if self.i_inc.val() {
+            self.row_rd.next = self.row_at_i1.val();
+        }
         self.eng_off.d.next =
             self.c_last_byte_off.val() - ((self.i_rd.val() & self.c_row_byte_mask.val()) << 3);
         self.row_in.next = (self.rowbuf.q.val() << 8) | bit_cast::<RB, 8>(self.q_data.val());
         self.engine.host_addr.next = (bit_cast::<AW, 5>(self.q_reg.val()) << self.c_log2r.val())
             | bit_cast::<AW, 4>(self.row_rd.val());
+        self.engine.host_waddr.next = (bit_cast::<AW, 5>(self.p_reg.val()) << self.c_log2r.val())
+            | bit_cast::<AW, 4>(self.row_wr.val());
         self.engine.host_wdata.next = self.row_in.val();
         self.engine.rst.next = false;
         self.retire.next = false;
@@ -1002,9 +1018,6 @@ impl<
                 self.rowbuf.d.next = self.row_in.val();
                 if (self.i.q.val() & self.c_row_byte_mask.val()) == self.c_row_byte_mask.val() {
                     self.engine.host_we.next = true;
-                    self.engine.host_addr.next = (bit_cast::<AW, 5>(self.p_reg.val())
-                        << self.c_log2r.val())
-                        | bit_cast::<AW, 4>(self.row_wr.val());
                 }
             }
         }

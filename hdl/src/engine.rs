@@ -26,8 +26,9 @@
 //! is registered (the ROM is read with the next pc, a cycle early), the
 //! sequencer's predicates and the modulus words are computed a cycle ahead
 //! from its next state, the final pass's T - m runs a chunk behind the sum
-//! (its last chunk in the first write), and the reduce pass's carry joins
-//! Ttop a cycle late. The lanes' products are registered, so no multiplier
+//! (its last chunk in the first write), and the reduce pass's last chunk
+//! takes Ttop into its window, above the chunk, so that its carry out is
+//! the new Ttop without an adder after the chunk sum. The lanes' products are registered, so no multiplier
 //! (nor the register file's read before it) is on the chunk sum's path:
 //! each cycle feeds the lanes the next cycle's operands, which the reads
 //! and Breg's rotation provide a cycle early (pass 0 reads B's rows from
@@ -115,6 +116,12 @@ pub enum Op {
     Illegal,
 }
 
+/// Ttop's bits in the reduce pass's window. Mod n, T < 2^274 throughout
+/// (a row takes T < X to below X / 2^16 + 2^16 2^256 + 2^16 n), so Ttop <
+/// 2^18; the window then stays within the lanes' width and the chunk sum's
+/// chain no longer than theirs needs. (Mod p, Ttop is 0 or 1.)
+const TTOP_N: usize = 18;
+
 fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.into())
 }
@@ -157,8 +164,11 @@ pub struct Engine<
     pub entry: Signal<In, Bits<10>>,
     /// Host write enable (idle only; writes to constant registers are ignored).
     pub host_we: Signal<In, Bit>,
-    /// Host row address: register * R + row.
+    /// Host row address to read: register * R + row.
     pub host_addr: Signal<In, Bits<AW>>,
+    /// Host row address to write (a port of its own: the device forms its
+    /// read address late, from SHA-256's busy flag).
+    pub host_waddr: Signal<In, Bits<AW>>,
     /// Host write data.
     pub host_wdata: Signal<In, Bits<RB>>,
     /// Host read data: the row at the previous cycle's `host_addr`.
@@ -209,6 +219,8 @@ pub struct Engine<
     ttop: DFF<Bits<24>>,
     carry: DFF<Bits<24>>,
     mreg: DFF<Bits<16>>,
+    red_one: [DFF<Bit>; L],
+    red_ffff: [DFF<Bit>; L],
     mff: DFF<Bits<32>>,
     mword: Signal<Local, Bits<32>>,
     dborrow: DFF<Bit>,
@@ -233,19 +245,16 @@ pub struct Engine<
     add_r: DFF<Bit>,
     addsub_r: DFF<Bit>,
     tvs_r: DFF<Bit>,
+    cswf_r: DFF<Bit>,
     mrow: DFF<Bits<RB>>,
     mchunk: DFF<Bits<CH>>,
     mprev: DFF<Bits<CH>>,
-    red_one: [DFF<Bit>; L],
-    red_ffff: [DFF<Bit>; L],
     wfirst: DFF<Bit>,
     in_stream: DFF<Bit>,
     in_pass0: DFF<Bit>,
     in_passr: DFF<Bit>,
     in_quot: DFF<Bit>,
     near_end: DFF<Bit>,
-    tadd: DFF<Bits<24>>,
-    tpend: DFF<Bit>,
 
     // Decode.
     ir: Signal<Local, Bits<32>>,
@@ -324,7 +333,9 @@ pub struct Engine<
     seq_hold: Signal<Local, Bit>,
     mul_start: Signal<Local, Bit>,
     nx_chunk0: Signal<Local, Bit>,
+    in_passes: Signal<Local, Bit>,
     nx_chunkup: Signal<Local, Bit>,
+    nx_chunk: Signal<Local, Bits<5>>,
     chunk_p1: Signal<Local, Bits<5>>,
     chunk_p2: Signal<Local, Bits<5>>,
     mchunk_idx: Signal<Local, Bits<5>>,
@@ -335,6 +346,9 @@ pub struct Engine<
     red_on: Signal<Local, Bit>,
     pw: Signal<Local, Bits<16>>,
     window: Signal<Local, Bits<SW>>,
+    win_comb: Signal<Local, Bits<SW>>,
+    window_r: DFF<Bits<SW>>,
+    nx_lastc: Signal<Local, Bit>,
     sum: Signal<Local, Bits<SW>>,
     part: [Signal<Local, Bits<SW>>; L],
     new_chunk: Signal<Local, Bits<CH>>,
@@ -376,6 +390,11 @@ pub struct Engine<
     c_wmask: Constant<Bits<5>>,
     c_rbmask: Constant<Bits<9>>,
     c_win_mask: Constant<Bits<CH>>,
+    /// The window is registered (C >= 3: the next window is read off Treg
+    /// before the new chunk can reach it).
+    c_win_reg: Constant<Bit>,
+    /// Bit CH + 16: where the word after the next window starts.
+    c_win_next: Constant<Bits<9>>,
     c_top_lane: Constant<Bits<9>>,
     c_writable: Constant<Bits<32>>,
     c_err_illegal: Constant<Bits<8>>,
@@ -450,6 +469,7 @@ impl<
             entry: Default::default(),
             host_we: Default::default(),
             host_addr: Default::default(),
+            host_waddr: Default::default(),
             host_wdata: Default::default(),
             host_rdata: Default::default(),
             busy: Default::default(),
@@ -483,6 +503,8 @@ impl<
             ttop: Default::default(),
             carry: Default::default(),
             mreg: Default::default(),
+            red_one: array_init::array_init(|_| Default::default()),
+            red_ffff: array_init::array_init(|_| Default::default()),
             mff: Default::default(),
             mword: Default::default(),
             dborrow: Default::default(),
@@ -505,19 +527,16 @@ impl<
             add_r: Default::default(),
             addsub_r: Default::default(),
             tvs_r: Default::default(),
+            cswf_r: Default::default(),
             mrow: Default::default(),
             mchunk: Default::default(),
             mprev: Default::default(),
-            red_one: array_init::array_init(|_| Default::default()),
-            red_ffff: array_init::array_init(|_| Default::default()),
             wfirst: Default::default(),
             in_stream: Default::default(),
             in_pass0: Default::default(),
             in_passr: Default::default(),
             in_quot: Default::default(),
             near_end: Default::default(),
-            tadd: Default::default(),
-            tpend: Default::default(),
             phase_n: Default::default(),
             pass_n: Default::default(),
             chunk_n: Default::default(),
@@ -588,7 +607,9 @@ impl<
             seq_hold: Default::default(),
             mul_start: Default::default(),
             nx_chunk0: Default::default(),
+            in_passes: Default::default(),
             nx_chunkup: Default::default(),
+            nx_chunk: Default::default(),
             chunk_p1: Default::default(),
             chunk_p2: Default::default(),
             mchunk_idx: Default::default(),
@@ -598,6 +619,9 @@ impl<
             lane_y: Default::default(),
             red_on: Default::default(),
             window: Default::default(),
+            win_comb: Default::default(),
+            window_r: Default::default(),
+            nx_lastc: Default::default(),
             sum: Default::default(),
             part: array_init::array_init(|_| Default::default()),
             new_chunk: Default::default(),
@@ -639,6 +663,8 @@ impl<
             c_wmask: k((W - 1) as u64),
             c_rbmask: k((RB - 1) as u64),
             c_win_mask: Constant::new(win_mask),
+            c_win_reg: Constant::new(L <= 4),
+            c_win_next: k((CH + 16) as u64),
             c_top_lane: k((16 * (L - 1)) as u64),
             c_writable: k((1u64 << FIRST_CONST) - 1),
             host_reg: Default::default(),
@@ -677,6 +703,56 @@ impl<
             c_stack_depth: k(STACK_DEPTH as u64),
         }
     }
+
+    /// For the simulations' checks, read once the logic has settled before
+    /// a clock edge: which of the states the engine forms flat from its
+    /// registers, for the clock, disagrees with the sequencer's next state
+    /// (or the registered window with the one formed in the cycle), if any.
+    /// The results would show a disagreement only when it reached data.
+    pub fn flat_state_mismatch(&self) -> Option<&'static str> {
+        let phase_n = self.phase_n.val();
+        let pass_n = self.pass_n.val();
+        let into_pass = phase_n == Phase::Pass;
+        let exec = self.state.q.val() == EngState::Exec;
+        let in_pass = matches!(self.phase.q.val(), Phase::Pass | Phase::PassR);
+        let checks = [
+            (self.nx_chunk.val() == self.chunk_n.val(), "the next chunk"),
+            (
+                self.nx_passr.val() == (phase_n == Phase::PassR),
+                "the next reduce pass",
+            ),
+            (
+                self.nx_quot.val() == (phase_n == Phase::Quot),
+                "the next quotient cycle",
+            ),
+            (
+                self.nx_pass0.val() == (into_pass && pass_n == 0),
+                "the next pass 0",
+            ),
+            (
+                self.nx_mulpass.val() == (into_pass && pass_n != 16),
+                "the next multiply pass",
+            ),
+            (
+                !exec || self.red_on.val() == (into_pass && !self.modn.val() && pass_n != 0),
+                "the next reduction",
+            ),
+            (
+                !exec
+                    || !(into_pass || phase_n == Phase::PassR)
+                    || self.nx_lastc.val() == (self.chunk_n.val() == self.c_last_chunk.val()),
+                "the next last chunk",
+            ),
+            (
+                !self.c_win_reg.val()
+                    || !exec
+                    || !in_pass
+                    || self.window_r.q.val() == self.win_comb.val(),
+                "the registered window",
+            ),
+        ];
+        checks.iter().find(|(ok, _)| !ok).map(|(_, what)| *what)
+    }
 }
 
 impl<
@@ -696,7 +772,7 @@ impl<
             pass, breg, treg, ttop, carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig,
             t_valid, t_pc, t_dest, t_digest, done_r, lastc, lastr, pass16, pass15, opk_r, modn_r,
             add_r, addsub_r, tvs_r, mrow, mchunk, mprev, wfirst, in_stream, in_pass0, in_passr,
-            in_quot, near_end, tadd, tpend
+            in_quot, near_end, window_r, cswf_r
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -781,28 +857,41 @@ impl<
         self.last_row.next = self.lastr.q.val();
         self.last_chunk.next = self.lastc.q.val();
 
-        // Row ALU: ADD/SUB use their own mode, TEST subtracts.
+        // Row ALU: ADD/SUB use their own mode, TEST subtracts. TEST against
+        // the modulus adds with the ALU disabled, so that its t chain forms
+        // a - m and no multiplexer puts m into b, a LUT before the chain.
         self.alu.a.next = self.rf.rdata_a.val();
         self.alu.b.next = self.rf.rdata_b.val();
+        self.alu.eq_b.next = self.rf.rdata_b.val();
         if self.tvs_r.q.val() {
-            self.alu.b.next = self.mod_row.val();
+            self.alu.eq_b.next = self.mod_row.val();
         }
         self.alu.m.next = self.mod_row.val();
-        self.alu.sub.next = !self.add_r.q.val();
-        self.alu.en.next = self.in_stream.q.val();
+        self.alu.sub.next = !self.add_r.q.val() && !self.tvs_r.q.val();
+        self.alu.en.next = self.in_stream.q.val() && !self.tvs_r.q.val();
         self.alu.c1_in.next = self.c1.q.val();
         self.alu.c2_in.next = self.c2.q.val();
 
-        // The chunk window: T >> 16 (Ttop as the last word), or T. (Pass 0's
-        // is zero: MUL's Start clears Treg and Ttop.)
-        self.window.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(16));
+        // The chunk window: T >> 16 (Ttop as the last word), or in the
+        // reduce pass T (Ttop above the last chunk, where T + q n carries
+        // into it). (Pass 0's is zero: MUL's Start clears Treg and Ttop.)
+        self.win_comb.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(16));
         if self.last_chunk.val() {
-            self.window.next =
+            self.win_comb.next =
                 bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(16) & self.c_win_mask.val())
                     | (bit_cast::<SW, 24>(self.ttop.q.val()) << self.c_top_lane.val());
         }
         if self.in_passr.q.val() {
-            self.window.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(0));
+            self.win_comb.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(0));
+            if self.last_chunk.val() {
+                self.win_comb.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(0))
+                    | (bit_cast::<SW, TTOP_N>(self.ttop.q.val().get_bits::<TTOP_N>(0))
+                        << self.c_ch.val());
+            }
+        }
+        self.window.next = self.win_comb.val();
+        if self.c_win_reg.val() {
+            self.window.next = self.window_r.q.val();
         }
         self.part[0].next =
             self.window.val() + bit_cast::<SW, 24>(self.carry.q.val()) + self.lanes[0].out.val();
@@ -870,8 +959,12 @@ impl<
         }
 
         // TEST's outcome in the cycle after the last row (FlagEval), from
-        // the registered borrow and equality.
+        // the registered borrow (the t chain's against the modulus) and
+        // equality.
         self.lt.next = self.c1.q.val();
+        if self.tvs_r.q.val() {
+            self.lt.next = self.c2.q.val();
+        }
         self.eq.next = self.eqacc.q.val();
         self.outcome.next = !self.lt.val();
         if self.tcond.val() == self.c_cond_eq.val() {
@@ -903,7 +996,7 @@ impl<
         self.early.next = self.treg.q.val().get_bits::<RB>(0);
         if self.phase.q.val() == Phase::Stream {
             self.early.next = self.rf.rdata_a.val();
-            if (self.opk_r.q.val() == Op::Cswap) && self.flag.q.val() {
+            if self.cswf_r.q.val() {
                 self.early.next = self.rf.rdata_b.val();
             }
         }
@@ -993,10 +1086,6 @@ impl<
         self.t_valid.d.next = false;
         self.done_r.d.next = false;
         self.wfirst.d.next = false;
-        self.tpend.d.next = false;
-        if self.tpend.q.val() {
-            self.ttop.d.next = self.ttop.q.val() + self.tadd.q.val();
-        }
         self.phase_n.next = self.phase.q.val();
         self.pass_n.next = self.pass.q.val();
         self.chunk_n.next = self.chunk.q.val();
@@ -1300,9 +1389,8 @@ impl<
                     if self.last_chunk.val() {
                         self.chunk_n.next = 0.into();
                         self.carry.d.next = 0.into();
-                        // Added to Ttop next cycle (it is read at the next pass's last chunk).
-                        self.tadd.d.next = self.carry_out.val();
-                        self.tpend.d.next = true;
+                        // Ttop was in the window: the carry out is the new Ttop.
+                        self.ttop.d.next = self.carry_out.val();
                         self.phase_n.next = Phase::Pass;
                         self.pass_n.next = self.next_pass.val();
                     }
@@ -1391,12 +1479,14 @@ impl<
         self.add_r.d.next = self.opk.val() == Op::Add;
         self.addsub_r.d.next = (self.opk.val() == Op::Add) || (self.opk.val() == Op::Sub);
         self.tvs_r.d.next = (self.opk.val() == Op::Test) && self.t_vsmod.val();
+        // CSWAP with F set (F does not change from the cycle the decode is
+        // registered until the instruction retires).
+        self.cswf_r.d.next = (self.opk.val() == Op::Cswap) && self.flag.q.val();
         self.modv.next = self.c_p.val();
         if self.modn.val() {
             self.modv.next = self.c_n.val();
         }
         self.row_off.next = bit_cast::<9, 4>(self.row_n.val()) << self.c_log2rb.val();
-        self.chunk_off.next = bit_cast::<9, 5>(self.chunk_n.val()) << self.c_log2ch.val();
         self.mrow.d.next = self.modv.val().get_bits::<RB>(self.row_off.val().index());
         // The modulus chunk of the next cycle's step (the final pass's
         // T - m), but in the reduce pass mod n that of the step after it,
@@ -1405,23 +1495,22 @@ impl<
         // flat too (in Exec, a Start, the quotient cycle and a pass's last
         // chunk restart it, a pass's other chunks step it on; else it
         // holds), choosing between chunk + 1 and + 2 from the register.
-        self.nx_chunkup.next = self.seq_exec.val()
-            && ((self.phase.q.val() == Phase::Pass) || self.in_passr.q.val())
-            && !self.lastc.q.val();
+        self.in_passes.next = (self.phase.q.val() == Phase::Pass) || self.in_passr.q.val();
+        self.nx_chunkup.next = self.seq_exec.val() && self.in_passes.val() && !self.lastc.q.val();
         self.nx_chunk0.next = self.seq_exec.val()
             && ((self.phase.q.val() == Phase::Start)
                 || self.in_quot.q.val()
-                || (((self.phase.q.val() == Phase::Pass) || self.in_passr.q.val())
-                    && self.lastc.q.val()));
+                || (self.in_passes.val() && self.lastc.q.val()));
         self.chunk_p1.next = (self.chunk.q.val() + 1) & self.c_last_chunk.val();
         self.chunk_p2.next = (self.chunk.q.val() + 2) & self.c_last_chunk.val();
-        self.mchunk_idx.next = self.chunk.q.val();
+        self.nx_chunk.next = self.chunk.q.val();
         if self.nx_chunkup.val() {
-            self.mchunk_idx.next = self.chunk_p1.val();
+            self.nx_chunk.next = self.chunk_p1.val();
         }
         if self.nx_chunk0.val() {
-            self.mchunk_idx.next = 0.into();
+            self.nx_chunk.next = 0.into();
         }
+        self.mchunk_idx.next = self.nx_chunk.val();
         if self.nx_passr.val() {
             self.mchunk_idx.next = self.chunk_p1.val();
             if self.nx_chunkup.val() {
@@ -1434,23 +1523,50 @@ impl<
         if self.nx_quot.val() {
             self.mchunk_idx.next = 0.into();
         }
+        // The registered window (c_win_reg): the next cycle's, read off
+        // Treg as it will be (a pass shifts it a chunk down; the quotient
+        // cycle holds it; MUL's Start clears it), where the next cycle is a
+        // multiply pass's chunk (T >> 16), or a reduce pass's (T). Ttop does
+        // not change in the cycle before a last chunk (C >= 3).
+        self.nx_lastc.next = self.nx_chunkup.val() && (self.chunk.q.val() == self.c_near_end.val());
+        self.window_r.d.next = bit_cast::<SW, CH>(
+            self.treg
+                .q
+                .val()
+                .get_bits::<CH>(self.c_win_next.val().index()),
+        );
+        if self.nx_lastc.val() {
+            self.window_r.d.next = bit_cast::<SW, CH>(
+                self.treg
+                    .q
+                    .val()
+                    .get_bits::<CH>(self.c_win_next.val().index())
+                    & self.c_win_mask.val(),
+            ) | (bit_cast::<SW, 24>(self.ttop.q.val())
+                << self.c_top_lane.val());
+        }
+        if self.nx_passr.val() {
+            self.window_r.d.next =
+                bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(self.c_ch.val().index()));
+            if self.in_quot.q.val() {
+                self.window_r.d.next = bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(0));
+            }
+            if self.nx_lastc.val() {
+                self.window_r.d.next =
+                    bit_cast::<SW, CH>(self.treg.q.val().get_bits::<CH>(self.c_ch.val().index()))
+                        | (bit_cast::<SW, TTOP_N>(self.ttop.q.val().get_bits::<TTOP_N>(0))
+                            << self.c_ch.val());
+            }
+        }
+        if self.mul_start.val() {
+            self.window_r.d.next = 0.into();
+        }
         self.mchunk_off.next = bit_cast::<9, 5>(self.mchunk_idx.val()) << self.c_log2ch.val();
         self.mchunk.d.next = self
             .modv
             .val()
             .get_bits::<CH>(self.mchunk_off.val().index());
         self.mprev.d.next = self.mchunk.q.val();
-        // The sparse reduction words p'_w of each lane (multiply passes mod p but pass 0).
-        self.red_on.next =
-            (self.phase_n.val() == Phase::Pass) && !self.modn.val() && (self.pass_n.val() != 0);
-        for l in 0..L {
-            self.pw.next = self
-                .c_pprime
-                .val()
-                .get_bits::<16>(self.chunk_off.val().index() + 16 * l);
-            self.red_one[l].d.next = self.red_on.val() && (self.pw.val() == 1);
-            self.red_ffff[l].d.next = self.red_on.val() && (self.pw.val() == 0xffff);
-        }
 
         // ---- Multiplier inputs, for the next cycle's step ----
         // The lanes register their products, so each cycle feeds the
@@ -1499,10 +1615,29 @@ impl<
             }
             self.lane_y.next = self.mod_chunk.val();
         }
+        // Reduction mod p is on in the next cycle if it is a multiply pass
+        // but pass 0, read off registered state like the phase predicates
+        // (a pass's chunk but the last goes on in the same pass, a last
+        // chunk but pass 16's into pass 1 or later), at the flat next chunk.
+        self.red_on.next = !self.modn_r.q.val()
+            && (self.phase.q.val() == Phase::Pass)
+            && ((self.seq_exec.val()
+                && ((!self.lastc.q.val() && !self.in_pass0.q.val())
+                    || (self.lastc.q.val() && !self.pass16.q.val())))
+                || (self.seq_hold.val() && !self.in_pass0.q.val()));
+        self.chunk_off.next = bit_cast::<9, 5>(self.nx_chunk.val()) << self.c_log2ch.val();
         for l in 0..L {
             self.lanes[l].clock.next = self.clock.val();
             self.lanes[l].x.next = self.lane_x.val();
             self.lanes[l].y.next = self.lane_y.val().get_bits::<16>(16 * l);
+            // The sparse reduction words p'_w at the lane's position, for
+            // the next cycle: in the multiply passes mod p but pass 0.
+            self.pw.next = self
+                .c_pprime
+                .val()
+                .get_bits::<16>(self.chunk_off.val().index() + 16 * l);
+            self.red_one[l].d.next = self.red_on.val() && (self.pw.val() == 1);
+            self.red_ffff[l].d.next = self.red_on.val() && (self.pw.val() == 0xffff);
             self.lanes[l].m.next = self.mreg.q.val();
             self.lanes[l].mff.next = self.mff.q.val();
             self.lanes[l].one.next = self.red_one[l].q.val();
@@ -1551,10 +1686,10 @@ impl<
         // a comparison would become a carry chain on the write enable).
         self.rf.we.next =
             self.w_en.val() && self.c_writable.val().get_bit(self.w_reg.val().index());
-        self.host_reg.next = bit_cast::<5, AW>(self.host_addr.val() >> self.c_log2r.val());
+        self.host_reg.next = bit_cast::<5, AW>(self.host_waddr.val() >> self.c_log2r.val());
         if self.state.q.val() == EngState::Idle {
             self.rf.raddr_a.next = self.host_addr.val();
-            self.rf.waddr.next = self.host_addr.val();
+            self.rf.waddr.next = self.host_waddr.val();
             self.rf.we.next =
                 self.host_we.val() && self.c_writable.val().get_bit(self.host_reg.val().index());
         }

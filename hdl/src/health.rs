@@ -22,6 +22,7 @@ pub struct HealthTests {
     apt_count: DFF<Bits<11>>,
     apt_index: DFF<Bits<10>>,
     fail: DFF<Bit>,
+    repeats: Signal<Local, Bit>,
     run_next: Signal<Local, Bits<6>>,
     count_next: Signal<Local, Bits<11>>,
     rct_hit: Signal<Local, Bit>,
@@ -50,6 +51,7 @@ impl Default for HealthTests {
             apt_count: Default::default(),
             apt_index: Default::default(),
             fail: Default::default(),
+            repeats: Default::default(),
             run_next: Default::default(),
             count_next: Default::default(),
             rct_hit: Default::default(),
@@ -71,13 +73,13 @@ impl Logic for HealthTests {
         // counts alone (the count before this bit: the run or the
         // proportion reaches its cutoff when this bit repeats, or the
         // count has already reached it), and the bit only picks between them.
+        // The bit continues a run (a zero run count: no bit yet).
+        self.repeats.next = (self.run.q.val() != 0) && (self.sample.val() == self.last.q.val());
         self.run_next.next = 1.into();
-        if (self.run.q.val() != 0) && (self.sample.val() == self.last.q.val()) {
+        if self.repeats.val() {
             self.run_next.next = self.run.q.val() + 1;
         }
-        self.rct_hit.next = (self.run.q.val() != 0)
-            && (self.sample.val() == self.last.q.val())
-            && (self.run.q.val() >= self.rct_cut1.val());
+        self.rct_hit.next = self.repeats.val() && (self.run.q.val() >= self.rct_cut1.val());
         self.count_next.next = self.apt_count.q.val();
         self.apt_hit.next = false;
         if self.apt_index.q.val() == 0 {

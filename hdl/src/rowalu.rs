@@ -2,8 +2,11 @@
 //! cycle through two carry chains. ADD computes s = a + b and t = s - m;
 //! SUB computes s = a - b and t = s + m; the instruction later keeps s or t
 //! from the final carries (see `scu_model::field`). TEST uses the s chain of
-//! SUB for a < b and the row equality for a == b. While disabled, b and the
-//! s chain's carry in count as zero, so the s chain's raw carry out is 0.
+//! SUB for a < b and the row equality for a == b; TEST against the modulus
+//! disables the ALU and adds (its t chain is then a - m) and compares a
+//! with `eq_b`, the modulus row. While disabled, b and the s chain's carry
+//! in count as zero, so s = a and the s chain's raw carry out is 0; b
+//! meets one LUT before the chain.
 //! The engine's write takes P on `take`, which the t chain forms in two
 //! bits above the row from both raw carries, so that they reach the
 //! write data through one LUT.
@@ -20,6 +23,8 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     pub b: Signal<In, Bits<RB>>,
     /// The modulus row.
     pub m: Signal<In, Bits<RB>>,
+    /// The row a is compared with (b, or the modulus row).
+    pub eq_b: Signal<In, Bits<RB>>,
     /// Subtract (SUB, TEST) rather than add.
     pub sub: Signal<In, Bit>,
     /// Enabled (otherwise s = a and the s chain's raw carry out is 0).
@@ -44,7 +49,7 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     pub c2_raw: Signal<Out, Bit>,
     /// c1_raw || (add_take && c2_raw), out of the t chain's top.
     pub take: Signal<Out, Bit>,
-    /// a == b.
+    /// a == eq_b.
     pub eq: Signal<Out, Bit>,
     sfull: Signal<Local, Bits<RSW>>,
     tfull: Signal<Local, Bits<RSW>>,
@@ -68,6 +73,7 @@ impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
             a: Default::default(),
             b: Default::default(),
             m: Default::default(),
+            eq_b: Default::default(),
             sub: Default::default(),
             en: Default::default(),
             c1_in: Default::default(),
@@ -140,7 +146,7 @@ impl<const RB: usize, const RSW: usize> Logic for RowAlu<RB, RSW> {
         self.take.next = self.tfull.val().get_bit(self.take_pos.val().index());
         self.c1_out.next = self.c1_raw.val() ^ self.sub.val();
         self.c2_out.next = self.c2_raw.val() ^ !self.sub.val();
-        self.eq.next = self.a.val() == self.b.val();
+        self.eq.next = self.a.val() == self.eq_b.val();
     }
 }
 

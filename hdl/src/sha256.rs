@@ -23,6 +23,7 @@
 //! after `init`, H reads from the IV's words until the first compression
 //! writes H, so `init` takes one cycle.
 
+use crate::keep::Keep;
 use crate::ram::Ram;
 use crate::regfile::RegFile;
 use rust_hdl::prelude::*;
@@ -111,7 +112,12 @@ pub struct Sha256 {
     pad6: Signal<Local, Bits<6>>,
     inbyte: Signal<Local, Bits<8>>,
     take: Signal<Local, Bit>,
-    block_full: Signal<Local, Bit>,
+    we_any: Keep<Bit>,
+    we_in: Keep<Bit>,
+    full_any: Keep<Bit>,
+    full_in: Keep<Bit>,
+    sched_we: Signal<Local, Bit>,
+    block_full: Keep<Bit>,
     s0: Signal<Local, Bits<32>>,
     s1: Signal<Local, Bits<32>>,
     ch: Signal<Local, Bits<32>>,
@@ -195,6 +201,11 @@ impl Default for Sha256 {
             pad6: Default::default(),
             inbyte: Default::default(),
             take: Default::default(),
+            we_any: Default::default(),
+            we_in: Default::default(),
+            full_any: Default::default(),
+            full_in: Default::default(),
+            sched_we: Default::default(),
             block_full: Default::default(),
             s0: Default::default(),
             s1: Default::default(),
@@ -346,8 +357,14 @@ impl Logic for Sha256 {
             }
         }
         self.pad6.next = bits::<6>(55) - self.count.q.val().get_bits::<6>(0);
-        // The 64th byte of a block starts a compression.
-        self.block_full.next = self.take.val() && (self.fill.q.val() == 63);
+        // The 64th byte of a block starts a compression: like the schedule
+        // write below, one LUT after wr and finish.
+        self.full_any.d.next =
+            !self.compressing.q.val() && self.padding.q.val() && (self.fill.q.val() == 63);
+        self.full_in.d.next = !self.compressing.q.val() && (self.fill.q.val() == 63);
+        // (Kept too: abc would otherwise fold it into the logic after it.)
+        self.block_full.d.next =
+            self.full_any.q.val() || (self.full_in.q.val() && (self.wr.val() || self.finish.val()));
         if self.finish.val() && !self.padding.q.val() {
             // P = (55 - m mod 64) mod 64 + 9
             self.padding.d.next = true;
@@ -359,7 +376,28 @@ impl Logic for Sha256 {
         self.word.next =
             (bit_cast::<32, 24>(self.stage.q.val()) << 8) | bit_cast::<32, 8>(self.inbyte.val());
         self.sched.clock.next = self.clock.val();
-        self.sched.we.next = false;
+        // The schedule memory's write, and wp1 / wp2's load: a word's last
+        // byte taken, or a round's second cycle. As take = !compressing &&
+        // (wr || padding || finish), it is one LUT after the controller's
+        // late wr and finish, which count when a word's last byte is next
+        // and no compression runs (we_in); registered state alone writes a
+        // padding word's last byte or a round's new word (we_any).
+        self.we_any.d.next =
+            (self.compressing.q.val() && (self.round.q.val() < 64) && self.half.q.val())
+                || (!self.compressing.q.val()
+                    && self.padding.q.val()
+                    && (self.fill.q.val().get_bits::<2>(0) == 3));
+        self.we_in.d.next = !self.compressing.q.val() && (self.fill.q.val().get_bits::<2>(0) == 3);
+        self.sched_we.next =
+            self.we_any.q.val() || (self.we_in.q.val() && (self.wr.val() || self.finish.val()));
+        self.sched.we.next = self.sched_we.val();
+        if self.sched_we.val() {
+            self.wp2.d.next = self.wp1.q.val();
+            self.wp1.d.next = self.word.val();
+            if self.compressing.q.val() {
+                self.wp1.d.next = self.wnew.val();
+            }
+        }
         self.sched.waddr.next = self.fill.q.val().get_bits::<4>(2);
         self.sched.wdata.next = self.word.val();
         // Reads for round 0 (issued while the block fills), then round t + 1.
@@ -377,11 +415,6 @@ impl Logic for Sha256 {
         }
         if self.take.val() {
             self.stage.d.next = bit_cast::<24, 32>(self.word.val());
-            if self.fill.q.val().get_bits::<2>(0) == 3 {
-                self.sched.we.next = true;
-                self.wp2.d.next = self.wp1.q.val();
-                self.wp1.d.next = self.word.val();
-            }
             self.fill.d.next = self.fill.q.val() + 1;
             if !self.padding.q.val() && !self.finish.val() {
                 // The message length; padding bytes do not count.
@@ -394,7 +427,7 @@ impl Logic for Sha256 {
                 }
             }
         }
-        if self.block_full.val() {
+        if self.block_full.q.val() {
             // a..h already hold H (see the module comment); round 0's
             // h + K[0] + W[0] (hk0: W[0] came 60 bytes ago).
             self.hkw.d.next = self.hk0.q.val();
@@ -451,11 +484,8 @@ impl Logic for Sha256 {
                     self.half.d.next = false;
                     self.v[4].d.next = self.v[3].q.val() + self.t1r.q.val();
                     self.v[0].d.next = self.t1r.q.val() + self.t2r.q.val();
-                    self.sched.we.next = true;
                     self.sched.waddr.next = self.round.q.val().get_bits::<4>(0);
                     self.sched.wdata.next = self.wnew.val();
-                    self.wp2.d.next = self.wp1.q.val();
-                    self.wp1.d.next = self.wnew.val();
                 }
             } else {
                 // H += a..h, a word a cycle: H and a..h rotate together and
@@ -500,8 +530,9 @@ impl Logic for Sha256 {
 /// Driving the core in rust-hdl's simulator, as the controller does (for
 /// tests).
 impl Sha256 {
-    /// One clock cycle.
+    /// One clock cycle (the inputs settle through the logic before the edge).
     pub fn sim_tick(&mut self) {
+        assert!(simulate(self, 1000));
         self.clock.next = Clock { clk: true };
         assert!(simulate(self, 1000));
         self.clock.next = Clock { clk: false };

@@ -19,6 +19,8 @@ pub enum SimError {
     NoConvergence,
     /// rust-hdl's design check failed.
     Check(String),
+    /// State the engine forms flat for the clock disagreed with its sequencer.
+    Flat(&'static str),
 }
 
 impl fmt::Display for SimError {
@@ -26,6 +28,7 @@ impl fmt::Display for SimError {
         match self {
             SimError::NoConvergence => write!(f, "the circuit did not settle"),
             SimError::Check(e) => write!(f, "design check failed: {e}"),
+            SimError::Flat(what) => write!(f, "{what}, formed flat, disagreed with the sequencer"),
         }
     }
 }
@@ -108,6 +111,7 @@ impl<
         u.entry.next = (p.entry as u64).into();
         u.host_we.next = p.host_we;
         u.host_addr.next = (p.host_addr as u64).into();
+        u.host_waddr.next = (p.host_addr as u64).into();
         let mut row: Bits<RB> = Bits::default();
         for (k, w) in p.host_wdata.iter().take(W).enumerate() {
             let b: Bits<RB> = (*w as u64).into();
@@ -118,6 +122,9 @@ impl<
 
     fn tick(&mut self) -> Result<(), SimError> {
         self.settle()?;
+        if let Some(what) = self.uut.flat_state_mismatch() {
+            return Err(SimError::Flat(what));
+        }
         self.uut.clock.next = Clock { clk: true };
         self.settle()?;
         self.uut.clock.next = Clock { clk: false };

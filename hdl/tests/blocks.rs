@@ -35,9 +35,9 @@ fn ready<B: Block>(mut b: B) -> B {
     b
 }
 
-/// A settled 128-bit row ALU with operands a, b, m.
+/// A settled 128-bit row ALU with operands a, b, m and equality operand e.
 fn row_alu(
-    [a, b, m]: [u128; 3],
+    [a, b, m, e]: [u128; 4],
     c1: bool,
     c2: bool,
     sub: bool,
@@ -48,6 +48,7 @@ fn row_alu(
     alu.a.next = bits128(a);
     alu.b.next = bits128(b);
     alu.m.next = bits128(m);
+    alu.eq_b.next = bits128(e);
     alu.c1_in.next = c1;
     alu.c2_in.next = c2;
     alu.sub.next = sub;
@@ -104,9 +105,10 @@ proptest! {
     fn row_alu_chains_match_wide_arithmetic(
         a in any::<u128>(), b in any::<u128>(), m in any::<u128>(),
         c1 in any::<bool>(), c2 in any::<bool>(), sub in any::<bool>(),
-        add_take in any::<bool>(),
+        add_take in any::<bool>(), e in any::<u128>(), e_is_a in any::<bool>(),
     ) {
-        let alu = row_alu([a, b, m], c1, c2, sub, true, add_take);
+        let e = if e_is_a { a } else { e };
+        let alu = row_alu([a, b, m, e], c1, c2, sub, true, add_take);
         // Independent arithmetic on 256-bit values: (s, c1') and (t, c2').
         let (a2, b2, m2) = (wide(a), wide(b), wide(m));
         let bit = |c: bool| if c { U256::ONE } else { U256::ZERO };
@@ -129,20 +131,28 @@ proptest! {
         prop_assert_eq!(alu.c1_raw.val(), c1_raw);
         prop_assert_eq!(alu.c2_raw.val(), c2_raw);
         prop_assert_eq!(alu.take.val(), c1_raw || (add_take && c2_raw));
-        prop_assert_eq!(alu.eq.val(), a == b);
+        prop_assert_eq!(alu.eq.val(), a == e);
     }
 
     /// Disabled, the ALU passes a through its s chain without a carry: the
     /// engine relies on the raw c1, and so `take`, being 0 outside streaming.
+    /// Adding, its t chain is then a - m with the borrow in and out: TEST
+    /// against the modulus relies on that.
     #[test]
     fn row_alu_disabled_has_no_s_carry(
         a in any::<u128>(), b in any::<u128>(), m in any::<u128>(),
         c1 in any::<bool>(), c2 in any::<bool>(), sub in any::<bool>(),
     ) {
-        let alu = row_alu([a, b, m], c1, c2, sub, false, false);
+        let alu = row_alu([a, b, m, b], c1, c2, sub, false, false);
         prop_assert_eq!(to_u128(alu.s.val()), a);
         prop_assert!(!alu.c1_raw.val());
         prop_assert!(!alu.take.val());
+        if !sub {
+            let (t, borrow) = a.overflowing_sub(m);
+            let (t, borrow2) = t.overflowing_sub(c2 as u128);
+            prop_assert_eq!(to_u128(alu.t.val()), t);
+            prop_assert_eq!(alu.c2_out.val(), borrow || borrow2);
+        }
     }
 
     /// The health tests fail on the bit the model's fail on, for streams

@@ -176,6 +176,41 @@ macro_rules! per_build {
                 }
             }
 
+            /// TEST against the modulus (the row ALU's t chain forming
+            /// a - m): both moduli, every condition, values around each,
+            /// the verdict checked against U256's own comparison too.
+            #[test]
+            fn tests_against_the_modulus_at_its_edges() {
+                let near = |m: U256| [m.sbb(&U256::ONE).0, m, m.adc(&U256::ONE).0];
+                let values: Vec<U256> = near(P)
+                    .into_iter()
+                    .chain(near(N))
+                    .chain([U256::ZERO, U256([0xffff; 16])])
+                    .collect();
+                for (modulus, m) in [(Modulus::P, P), (Modulus::N, N)] {
+                    for cond in [Cond::Eq, Cond::Ne, Cond::Lt, Cond::Ge] {
+                        let mut a = Asm::new();
+                        a.raise_if_vs_modulus(Reg(1), cond, modulus, err::RETRY);
+                        a.halt();
+                        let p = a.finish().expect("assembles");
+                        for &x in &values {
+                            let holds = match cond {
+                                Cond::Eq => x == m,
+                                Cond::Ne => x != m,
+                                Cond::Lt => x < m,
+                                Cond::Ge => x >= m,
+                            };
+                            let r = lockstep($mk, &p, &[(Reg(1), x)]);
+                            assert_eq!(
+                                r.err,
+                                u8::from(holds) << err::RETRY,
+                                "{x:?} {cond:?} {modulus:?}"
+                            );
+                        }
+                    }
+                }
+            }
+
             #[test]
             fn control_flow() {
                 let r = lockstep($mk, &control_program(), &[(Reg(1), U256::from_u16(5))]);
