@@ -28,13 +28,14 @@
 //! from its next state, the final pass's T - m runs a chunk behind the sum
 //! (its last chunk in the first write), and the reduce pass's last chunk
 //! takes Ttop into its window, above the chunk, so that its carry out is
-//! the new Ttop without an adder after the chunk sum. The lanes' products are registered, so no multiplier
-//! (nor the register file's read before it) is on the chunk sum's path:
-//! each cycle feeds the lanes the next cycle's operands, which the reads
-//! and Breg's rotation provide a cycle early (pass 0 reads B's rows from
-//! MUL's Start on; mod n, q = t0 n' is formed in the multiply pass's last
-//! chunk, from the new t0 one chunk up Treg). None of this changes a cycle
-//! count. With the wide rows of L >= 4, ADD and SUB also take their last
+//! the new Ttop without an adder after the chunk sum. At L <= 4 the window
+//! itself is registered, read off Treg as it will be. The lanes' products
+//! are registered, so no multiplier (nor the register file's read before
+//! it) is on the chunk sum's path: each cycle feeds the lanes the next
+//! cycle's operands, which the reads and Breg's rotation provide a cycle
+//! early (pass 0 reads B's rows from MUL's Start on; mod n, q = t0 n' is
+//! formed in the multiply pass's last chunk, from the new t0 one chunk up
+//! Treg). None of this changes a cycle count. With the wide rows of L >= 4, ADD and SUB also take their last
 //! row's carries from flip-flops, a cycle after its read (one cycle more
 //! each, `scu_model::timing::Lanes::late_carries`), and TEST does so at
 //! every L, so no row-wide carry chain lies between a register-file read
