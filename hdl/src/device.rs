@@ -12,6 +12,7 @@ use crate::engine::Engine;
 use crate::health::HealthTests;
 use crate::keep::Keep;
 use crate::ram::Ram;
+use crate::rom::Rom;
 use crate::sha256::Sha256;
 use crate::spi::SpiSlave;
 use rust_hdl::prelude::*;
@@ -99,7 +100,7 @@ pub struct Device<
     spi: SpiSlave,
     crc_rx: Crc16Byte,
     crc_tx: Crc16Byte,
-    prog: SyncROM<Bits<64>, 8>,
+    prog: Rom<64, 8>,
     rxm: Ram<8, 7>,
     txm: Ram<8, 8>,
     slots: Ram<8, 10>,
@@ -164,8 +165,10 @@ pub struct Device<
     base: DFF<Bits<11>>,
     dbase: Signal<Local, Bits<11>>,
     sbase: Signal<Local, Bits<11>>,
-    p_sum: Signal<Local, Bits<12>>,
-    q_sum: Signal<Local, Bits<12>>,
+    p_up: Signal<Local, Bits<12>>,
+    q_up: Signal<Local, Bits<12>>,
+    q_at_i: Signal<Local, Bits<11>>,
+    to_sha: Signal<Local, Bit>,
     i_inc: Signal<Local, Bit>,
     i_rd: Signal<Local, Bits<9>>,
     i_p1: Signal<Local, Bits<9>>,
@@ -177,7 +180,16 @@ pub struct Device<
     q_data: Signal<Local, Bits<8>>,
     do_write: Signal<Local, Bit>,
     k_sha_wr: Keep<Bit>,
-    k_sha_fin: Keep<Bit>,
+    // The strobes to SHA-256 and the engine, registered from the next
+    // state (see the end of update).
+    st_move: DFF<Bit>,
+    st_stream_mv: DFF<Bit>,
+    st_not_start: DFF<Bit>,
+    st_raw8: DFF<Bit>,
+    st_to_sha: DFF<Bit>,
+    st_sha_fin: DFF<Bit>,
+    st_sha_init: DFF<Bit>,
+    st_eng_start: DFF<Bit>,
     i_n: Signal<Local, Bits<9>>,
     stall: Signal<Local, Bit>,
     last: DFF<Bit>,
@@ -342,7 +354,7 @@ impl<
             spi: Default::default(),
             crc_rx: Default::default(),
             crc_tx: Default::default(),
-            prog: SyncROM::new(prog),
+            prog: Rom::new(prog),
             rxm: Default::default(),
             txm: Default::default(),
             slots: Ram::new(bytes_map(&image.slots)),
@@ -398,8 +410,10 @@ impl<
             base: Default::default(),
             dbase: Default::default(),
             sbase: Default::default(),
-            p_sum: Default::default(),
-            q_sum: Default::default(),
+            p_up: Default::default(),
+            q_up: Default::default(),
+            q_at_i: Default::default(),
+            to_sha: Default::default(),
             i_inc: Default::default(),
             i_rd: Default::default(),
             i_p1: Default::default(),
@@ -411,7 +425,14 @@ impl<
             q_data: Default::default(),
             do_write: Default::default(),
             k_sha_wr: Default::default(),
-            k_sha_fin: Default::default(),
+            st_move: Default::default(),
+            st_stream_mv: Default::default(),
+            st_not_start: Default::default(),
+            st_raw8: Default::default(),
+            st_to_sha: Default::default(),
+            st_sha_fin: Default::default(),
+            st_sha_init: Default::default(),
+            st_eng_start: Default::default(),
             i_n: Default::default(),
             stall: Default::default(),
             last: Default::default(),
@@ -492,6 +513,56 @@ impl<
             s_invalid_scalar: k(status::INVALID_SCALAR as u64),
         }
     }
+
+    /// Whether a state formed a cycle ahead disagrees with what the
+    /// registered state decodes to now (the engine's, and the strobes to
+    /// SHA-256 and the engine); None if all agree. For the simulation
+    /// harness, before each clock edge.
+    pub fn flat_state_mismatch(&self) -> Option<&'static str> {
+        if let Some(what) = self.engine.flat_state_mismatch() {
+            return Some(what);
+        }
+        let exec = self.cstate.q.val() == CState::Exec;
+        let phase = self.phase.q.val();
+        let first = exec && phase == DPhase::Start;
+        let write = exec
+            && ((phase == DPhase::Stream && !self.opd[18].q.val())
+                || (phase == DPhase::Raw && self.bitc.q.val() == 7))
+            && self.dsp.val() == self.c_sp_sha.val();
+        let moving = exec && phase == DPhase::Stream && !self.opd[18].q.val();
+        let raw8 = exec && phase == DPhase::Raw && self.bitc.q.val() == 7;
+        let checks = [
+            (self.st_move.q.val() == moving, "MOVE's streaming"),
+            (self.st_raw8.q.val() == raw8, "a raw byte's 8th bit"),
+            (
+                !(moving || raw8)
+                    || self.st_to_sha.q.val() == (self.dsp.val() == self.c_sp_sha.val()),
+                "the destination SHA-256",
+            ),
+            (
+                self.st_stream_mv.q.val() == (phase == DPhase::Stream && self.opd[1].q.val()),
+                "MOVE's stream phase",
+            ),
+            (
+                self.st_not_start.q.val() == (phase != DPhase::Start),
+                "a phase after Start",
+            ),
+            (self.k_sha_wr.q.val() == write, "SHA-256's write strobe"),
+            (
+                self.st_sha_fin.q.val() == (first && self.opd[11].q.val()),
+                "SHA-256's finish strobe",
+            ),
+            (
+                self.st_sha_init.q.val() == (first && self.opd[10].q.val()),
+                "SHA-256's init strobe",
+            ),
+            (
+                self.st_eng_start.q.val() == (first && self.opd[2].q.val()),
+                "the engine's start strobe",
+            ),
+        ];
+        checks.iter().find(|(ok, _)| !ok).map(|(_, what)| *what)
+    }
 }
 
 impl<
@@ -546,7 +617,15 @@ impl<
             eng_off,
             t_valid,
             t_pc,
-            base
+            base,
+            st_move,
+            st_stream_mv,
+            st_not_start,
+            st_raw8,
+            st_to_sha,
+            st_sha_fin,
+            st_sha_init,
+            st_eng_start
         );
         clock!(self, clock, engine, sha, health, spi);
         self.txb.clock.next = self.clock.val();
@@ -588,16 +667,17 @@ impl<
             + (bit_cast::<11, 3>(self.slot_r.q.val()) << 6)
             + (bit_cast::<11, 3>(self.slot_r.q.val()) << 5);
         // A MOVE into SHA waits while the core compresses; its next read
-        // stays on the byte not yet written.
-        self.stall.next = (self.phase.q.val() == DPhase::Stream)
-            && self.opd[1].q.val()
-            && (self.dsp.val() == self.c_sp_sha.val())
-            && self.sha.busy.val();
+        // stays on the byte not yet written. (Phase and opcode from a
+        // flip-flop set a cycle ahead, so SHA's late busy flag meets one
+        // LUT before i_inc.)
+        self.to_sha.next = self.dsp.val() == self.c_sp_sha.val();
+        self.stall.next = self.st_stream_mv.q.val() && self.to_sha.val() && self.sha.busy.val();
         // The read index: 0 in the first cycle (Fetch clears i), else i + 1
         // (i on a stall).
-        self.i_inc.next = !self.stall.val() && (self.phase.q.val() != DPhase::Start);
+        self.i_inc.next = !self.stall.val() && self.st_not_start.q.val();
         // (i_inc, late after SHA's busy flag, only picks between i and
-        // i + 1, and between the engine rows they fall in, below.)
+        // i + 1, between the addresses they give, and between the engine
+        // rows they fall in, below.)
         self.i_p1.next = self.i.q.val() + 1;
         self.i_rd.next = self.i.q.val();
         if self.i_inc.val() {
@@ -611,19 +691,21 @@ impl<
         if self.srel.val() {
             self.sbase.next = self.sadr.val() + self.base.q.val();
         }
-        // base + i + i_inc as one carry chain: i_inc enters below bit 0
-        // of both operands.
-        self.p_sum.next = ((bit_cast::<12, 11>(self.dbase.val()) << 1)
-            | bit_cast::<12, 1>(self.i_inc.val().into()))
-            + ((bit_cast::<12, 9>(self.i.q.val()) << 1)
-                | bit_cast::<12, 1>(self.i_inc.val().into()));
-        self.q_sum.next = ((bit_cast::<12, 11>(self.sbase.val()) << 1)
-            | bit_cast::<12, 1>(self.i_inc.val().into()))
-            + ((bit_cast::<12, 9>(self.i.q.val()) << 1)
-                | bit_cast::<12, 1>(self.i_inc.val().into()));
-        self.p_rd.next = self.p_sum.val().get_bits::<11>(1);
-        self.q_rd.next = self.q_sum.val().get_bits::<11>(1);
+        // Each read address at i and at i + 1 (base + i + 1 as one carry
+        // chain: the 1 enters below bit 0 of both operands), i_inc
+        // picking one.
         self.p_wr.next = self.dbase.val() + bit_cast::<11, 9>(self.i.q.val());
+        self.q_at_i.next = self.sbase.val() + bit_cast::<11, 9>(self.i.q.val());
+        self.p_up.next = ((bit_cast::<12, 11>(self.dbase.val()) << 1) | 1)
+            + ((bit_cast::<12, 9>(self.i.q.val()) << 1) | 1);
+        self.q_up.next = ((bit_cast::<12, 11>(self.sbase.val()) << 1) | 1)
+            + ((bit_cast::<12, 9>(self.i.q.val()) << 1) | 1);
+        self.p_rd.next = self.p_wr.val();
+        self.q_rd.next = self.q_at_i.val();
+        if self.i_inc.val() {
+            self.p_rd.next = self.p_up.val().get_bits::<11>(1);
+            self.q_rd.next = self.q_up.val().get_bits::<11>(1);
+        }
         self.p_reg.next = self.dadr.val().get_bits::<5>(5);
         self.q_reg.next = self.sadr.val().get_bits::<5>(5);
         self.pol_addr.next = bit_cast::<10, 3>(self.slot_r.q.val());
@@ -696,14 +778,12 @@ impl<
         self.slots.write_enable.next = false;
         self.slots.write_address.next = bit_cast::<10, 11>(self.p_wr.val());
         self.slots.write_data.next = self.q_data.val();
-        self.sha.init.next = false;
         self.sha.wr.next = false;
         self.sha.wdata.next = self.q_data.val();
         self.sha.finish.next = false;
         self.health.valid.next = false;
         self.health.sample.next = self.raw_bit.val();
         self.raw_step.next = false;
-        self.engine.start.next = false;
         self.engine.entry.next = self.target.val();
         self.engine.host_we.next = false;
         // An engine register as a byte memory: byte i (big-endian) is byte
@@ -772,7 +852,7 @@ impl<
                             self.phase.d.next = DPhase::Act;
                         }
                     } else if self.opd[2].q.val() {
-                        self.engine.start.next = true;
+                        // (The engine's start strobe is set below.)
                         self.phase.d.next = DPhase::WaitEngine;
                     } else if self.opd[3].q.val() {
                         self.finish.next = true;
@@ -792,8 +872,8 @@ impl<
                         self.slot_r.d.next = bit_cast::<3, 10>(self.imm.val());
                         self.retire.next = true;
                     } else if self.opd[10].q.val() {
-                        // The core then overwrites H (busy until `ends`).
-                        self.sha.init.next = true;
+                        // The core then overwrites H (busy until `ends`;
+                        // SHA's init strobe is set below).
                         self.phase.d.next = DPhase::WaitSha;
                     } else if self.opd[11].q.val() {
                         // (SHA's finish strobe is set below.)
@@ -990,23 +1070,21 @@ impl<
         }
 
         // ---- SHA-256's strobes, then the byte write of MOVE ----
-        // SHA's strobes, as flat expressions of registered state rather
-        // than through the priority chains above (the decode is one-hot),
-        // and kept wires, so that the core's `take` is one LUT after them.
-        // The write does not wait for the stall: the core takes no byte
-        // while busy (exactly when the stall holds the MOVE back), so its
-        // busy flag need not go round through the controller to its input.
-        // The write: a MOVE streaming, or a raw byte's 8th bit.
-        self.k_sha_wr.d.next = (self.cstate.q.val() == CState::Exec)
-            && (((self.phase.q.val() == DPhase::Stream) && !self.opd[18].q.val())
-                || ((self.phase.q.val() == DPhase::Raw) && (self.bitc.q.val() == 7)))
-            && (self.dsp.val() == self.c_sp_sha.val());
+        // The strobes to SHA-256 and the engine come from flip-flops set a
+        // cycle ahead from the next state (the end of update), not through
+        // the priority chains above. The write, a MOVE streaming or a raw
+        // byte's 8th bit into SHA, is a kept wire one LUT after them, so
+        // that the core's `take` is one LUT after it. The write does not
+        // wait for the stall: the core takes no byte while busy (exactly
+        // when the stall holds the MOVE back), so its busy flag need not go
+        // round through the controller to its input.
+        self.k_sha_wr.d.next =
+            (self.st_move.q.val() || self.st_raw8.q.val()) && self.st_to_sha.q.val();
         self.sha.wr.next = self.k_sha_wr.q.val();
-        // SHA_FINISH in its first cycle.
-        self.k_sha_fin.d.next = (self.cstate.q.val() == CState::Exec)
-            && (self.phase.q.val() == DPhase::Start)
-            && self.opd[11].q.val();
-        self.sha.finish.next = self.k_sha_fin.q.val();
+        // SHA_FINISH, SHA_INIT and ENGINE in their first cycle.
+        self.sha.finish.next = self.st_sha_fin.q.val();
+        self.sha.init.next = self.st_sha_init.q.val();
+        self.engine.start.next = self.st_eng_start.q.val();
         if self.do_write.val() {
             if self.dsp.val() == self.c_sp_tx.val() {
                 self.txm.write_enable.next = true;
@@ -1256,13 +1334,47 @@ impl<
         }
 
         self.pc.d.next = self.pc_n.val();
-        self.prog.address.next = self.pc_n.val();
+        // The program is read at pc_n (see hdl/src/rom.rs): the next pc
+        // (0 while idle) under an enable, so that the late retirement is
+        // the enable and not a multiplexer before the address.
+        self.prog.address.next = self.next_pc.val();
+        if self.cstate.q.val() == CState::Idle {
+            self.prog.address.next = 0.into();
+        }
+        self.prog.read_enable.next = (self.cstate.q.val() == CState::Idle) || self.leaving.val();
         // Byte i is the instruction's last, registered a cycle ahead from i's
         // next value (the instruction word, and so its length, stays from
         // Fetch to retirement; only Stream and Raw read it): set in Fetch
         // (i = 0) and wherever i advances, from a test of registers made
         // before it is known whether i advances; it holds with i.
         self.i.d.next = self.i_n.val();
+
+        // ---- The strobes of the next cycle ----
+        // From the final values of the state's inputs (so after all their
+        // assignments): the strobes above, each what its decode of the
+        // registered state would give (`Device::flat_state_mismatch`
+        // checks it every cycle). The space is the instruction's from
+        // Fetch to retirement, and the strobes only come after Fetch, so
+        // the one registered from this cycle's decode is the next cycle's.
+        self.st_move.d.next = (self.cstate.d.val() == CState::Exec)
+            && (self.phase.d.val() == DPhase::Stream)
+            && !self.opd[18].d.val();
+        self.st_raw8.d.next = (self.cstate.d.val() == CState::Exec)
+            && (self.phase.d.val() == DPhase::Raw)
+            && (self.bitc.d.val() == 7);
+        self.st_to_sha.d.next = self.to_sha.val();
+        // The stall's and the read index's phase tests (any state).
+        self.st_stream_mv.d.next = (self.phase.d.val() == DPhase::Stream) && self.opd[1].d.val();
+        self.st_not_start.d.next = self.phase.d.val() != DPhase::Start;
+        self.st_sha_fin.d.next = (self.cstate.d.val() == CState::Exec)
+            && (self.phase.d.val() == DPhase::Start)
+            && self.opd[11].d.val();
+        self.st_sha_init.d.next = (self.cstate.d.val() == CState::Exec)
+            && (self.phase.d.val() == DPhase::Start)
+            && self.opd[10].d.val();
+        self.st_eng_start.d.next = (self.cstate.d.val() == CState::Exec)
+            && (self.phase.d.val() == DPhase::Start)
+            && self.opd[2].d.val();
 
         // ---- Outputs ----
         self.miso.next = self.spi.miso.val();

@@ -45,12 +45,14 @@ use crate::digest::RowDigest;
 use crate::keep::Keep;
 use crate::lane::Lane;
 use crate::regfile::RegFile;
+use crate::rom::Rom;
 use crate::rowalu::RowAlu;
 use rust_hdl::prelude::*;
 use scu_model::consts;
 use scu_model::isa::{err, layout, opcode, FIRST_CONST, STACK_DEPTH};
 use scu_model::timing::Lanes;
 use scu_model::words::U256;
+use std::collections::BTreeMap;
 
 /// The engine's top-level state.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, LogicState)]
@@ -123,6 +125,16 @@ pub enum Op {
 /// chain no longer than theirs needs. (Mod p, Ttop is 0 or 1.)
 const TTOP_N: usize = 18;
 
+/// The chunk sum's carry out (and so Ttop) in bits. A pass's chunk sum is
+/// the window (below 2^(CH+18): Ttop < 2^18 above the chunk in the reduce
+/// pass, below 2^(CH+8) otherwise, Ttop < 2^24 one word under the chunk's
+/// top), the carry (below 2^24 <= 2^(CH+8)) and the lanes' P + red
+/// (each below 2^33, at 16 l: together below 1.00002 2^(CH+17)), so it is
+/// below 2^(CH+19) and its carry out below 2^19. The sum's bits above
+/// are always 0; taking none of them ends its carry chain there.
+/// (`Engine::flat_state_mismatch` checks the bound in every pass cycle.)
+const CARRY_N: usize = 19;
+
 fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.into())
 }
@@ -190,7 +202,7 @@ pub struct Engine<
     pub tr_digest: Signal<Out, Bits<16>>,
 
     rf: RegFile<RB, AW>,
-    rom: SyncROM<Bits<32>, 10>,
+    rom: Rom<32, 10>,
     lanes: [Lane<SW>; L],
     alu: RowAlu<RB, RSW>,
     fold: RowDigest<W, RB>,
@@ -302,10 +314,24 @@ pub struct Engine<
     k_y: Keep<Bits<RB>>,
     k_take: Keep<Bit>,
     k_d: Keep<Bit>,
-    late_sel: Signal<Local, Bit>,
+    // The write data's early sources, one-hot selects registered from the
+    // next state (host: inverted, so that power-up selects it).
+    ws_host_n: DFF<Bit>,
+    ws_breg: DFF<Bit>,
+    ws_b: DFF<Bit>,
+    ws_a: DFF<Bit>,
+    ws_t: DFF<Bit>,
+    ws_late: DFF<Bit>,
+    g_host: Signal<Local, Bits<RB>>,
+    g_breg: Signal<Local, Bits<RB>>,
+    g_b: Signal<Local, Bits<RB>>,
+    g_a: Signal<Local, Bits<RB>>,
+    g_t: Signal<Local, Bits<RB>>,
+    g_p: Signal<Local, Bits<RB>>,
+    g_ts: Signal<Local, Bits<RB>>,
+    w_common: Signal<Local, Bits<RB>>,
     verdict: Signal<Local, Bit>,
     status_retire: Signal<Local, Bit>,
-    early: Signal<Local, Bits<RB>>,
     tside: Signal<Local, Bits<RB>>,
     pside: Signal<Local, Bits<RB>>,
     wx: Signal<Local, Bits<RB>>,
@@ -351,6 +377,9 @@ pub struct Engine<
     window_r: DFF<Bits<SW>>,
     nx_lastc: Signal<Local, Bit>,
     sum: Signal<Local, Bits<SW>>,
+    cs_carry: Signal<Local, Bits<SW>>,
+    cs_s: Signal<Local, Bits<SW>>,
+    cs_c: Signal<Local, Bits<SW>>,
     part: [Signal<Local, Bits<SW>>; L],
     new_chunk: Signal<Local, Bits<CH>>,
     carry_out: Signal<Local, Bits<24>>,
@@ -454,7 +483,11 @@ impl<
         let rows = 16 / W;
         assert_eq!(AW as u64, 5 + log2(rows));
         assert!(rom.len() <= 1024);
-        let rom_words: Vec<Bits<32>> = rom.iter().map(|&w| (w as u64).into()).collect();
+        let rom_words: BTreeMap<Bits<10>, Bits<32>> = rom
+            .iter()
+            .enumerate()
+            .map(|(i, &w)| ((i as u64).into(), (w as u64).into()))
+            .collect();
         let pprime = consts::P.adc(&U256::ONE).0; // p + 1, then shifted by a word
         let mut pp = [0u16; 16];
         pp[..15].copy_from_slice(&pprime.0[1..16]);
@@ -481,7 +514,7 @@ impl<
             tr_dest: Default::default(),
             tr_digest: Default::default(),
             rf: RegFile::new(),
-            rom: SyncROM::from(rom_words.into_iter()),
+            rom: Rom::new(rom_words),
             lanes: array_init::array_init(Lane::new),
             alu: RowAlu::new(),
             fold: RowDigest::new(),
@@ -553,10 +586,22 @@ impl<
             k_y: Default::default(),
             k_take: Default::default(),
             k_d: Default::default(),
-            late_sel: Default::default(),
+            ws_host_n: Default::default(),
+            ws_breg: Default::default(),
+            ws_b: Default::default(),
+            ws_a: Default::default(),
+            ws_t: Default::default(),
+            ws_late: Default::default(),
+            g_host: Default::default(),
+            g_breg: Default::default(),
+            g_b: Default::default(),
+            g_a: Default::default(),
+            g_t: Default::default(),
+            g_p: Default::default(),
+            g_ts: Default::default(),
+            w_common: Default::default(),
             verdict: Default::default(),
             status_retire: Default::default(),
-            early: Default::default(),
             tside: Default::default(),
             pside: Default::default(),
             wx: Default::default(),
@@ -624,6 +669,9 @@ impl<
             window_r: Default::default(),
             nx_lastc: Default::default(),
             sum: Default::default(),
+            cs_carry: Default::default(),
+            cs_s: Default::default(),
+            cs_c: Default::default(),
             part: array_init::array_init(|_| Default::default()),
             new_chunk: Default::default(),
             carry_out: Default::default(),
@@ -708,15 +756,45 @@ impl<
     /// For the simulations' checks, read once the logic has settled before
     /// a clock edge: which of the states the engine forms flat from its
     /// registers, for the clock, disagrees with the sequencer's next state
-    /// (or the registered window with the one formed in the cycle), if any.
-    /// The results would show a disagreement only when it reached data.
+    /// (or the registered window with the one formed in the cycle, or the
+    /// write data's registered selects with the registered state's
+    /// decode), or whether a pass's chunk sum breaks `CARRY_N`'s bound, if
+    /// any. The results would show a disagreement only when it reached
+    /// data.
     pub fn flat_state_mismatch(&self) -> Option<&'static str> {
         let phase_n = self.phase_n.val();
         let pass_n = self.pass_n.val();
         let into_pass = phase_n == Phase::Pass;
         let exec = self.state.q.val() == EngState::Exec;
         let in_pass = matches!(self.phase.q.val(), Phase::Pass | Phase::PassR);
+        // The write data's selects, decoded from the registered state.
+        let idle = self.state.q.val() == EngState::Idle;
+        let phase = self.phase.q.val();
+        let late =
+            exec && ((phase == Phase::Stream && self.addsub_r.q.val()) || phase == Phase::WriteA);
+        let from_breg = !idle && phase == Phase::WriteB && !self.flag.q.val();
+        let streams = !idle && !late && phase == Phase::Stream;
+        let selects = [
+            (!self.ws_host_n.q.val(), idle),
+            (self.ws_late.q.val(), late),
+            (self.ws_breg.q.val(), from_breg),
+            (self.ws_b.q.val(), streams && self.cswf_r.q.val()),
+            (self.ws_a.q.val(), streams && !self.cswf_r.q.val()),
+            (
+                self.ws_t.q.val(),
+                !idle && !late && phase != Phase::Stream && !from_breg,
+            ),
+        ];
+        let sum = self.sum.val();
         let checks = [
+            (
+                !exec || !in_pass || (CH + CARRY_N..SW).all(|i| !sum.get_bit(i)),
+                "the chunk sum's bound (CARRY_N)",
+            ),
+            (
+                selects.iter().all(|(reg, decoded)| reg == decoded),
+                "the write data's selects",
+            ),
             (self.nx_chunk.val() == self.chunk_n.val(), "the next chunk"),
             (
                 self.nx_passr.val() == (phase_n == Phase::PassR),
@@ -773,7 +851,7 @@ impl<
             pass, breg, treg, ttop, carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig,
             t_valid, t_pc, t_dest, t_digest, done_r, lastc, lastr, pass16, pass15, opk_r, modn_r,
             add_r, addsub_r, tvs_r, mrow, mchunk, mprev, wfirst, in_stream, in_pass0, in_passr,
-            in_quot, near_end, window_r, cswf_r
+            in_quot, near_end, window_r, cswf_r, ws_host_n, ws_breg, ws_b, ws_a, ws_t, ws_late
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -894,10 +972,21 @@ impl<
         if self.c_win_reg.val() {
             self.window.next = self.window_r.q.val();
         }
-        self.part[0].next =
-            self.window.val() + bit_cast::<SW, 24>(self.carry.q.val()) + self.lanes[0].out.val();
+        // The window, the carry and lane 0's product, all from flip-flops,
+        // in a carry-save step of their own, so that lane 0's reduction
+        // term (a multiplexer after its select flip-flops) enters only the
+        // last carry-save level before the chain (yosys' own tree of the
+        // four put it first).
+        self.cs_carry.next = bit_cast::<SW, 24>(self.carry.q.val());
+        self.cs_s.next = self.window.val() ^ self.cs_carry.val() ^ self.lanes[0].out_p.val();
+        self.cs_c.next = ((self.window.val() & self.cs_carry.val())
+            | (self.window.val() & self.lanes[0].out_p.val())
+            | (self.cs_carry.val() & self.lanes[0].out_p.val()))
+            << 1;
+        self.part[0].next = self.cs_s.val() + self.cs_c.val() + self.lanes[0].out_r.val();
         for l in 1..L {
-            self.part[l].next = self.part[l - 1].val() + self.lanes[l].out.val();
+            self.part[l].next =
+                self.part[l - 1].val() + self.lanes[l].out_p.val() + self.lanes[l].out_r.val();
         }
         for l in 0..L {
             self.sum.next = self.part[l].val();
@@ -905,7 +994,8 @@ impl<
         self.new_chunk.next = self.sum.val().get_bits::<CH>(0);
         self.mword.next =
             bit_cast::<32, 16>(self.treg.q.val().get_bits::<16>(self.c_ch.val().index()));
-        self.carry_out.next = self.sum.val().get_bits::<24>(self.c_ch.val().index());
+        self.carry_out.next =
+            bit_cast::<24, CARRY_N>(self.sum.val().get_bits::<CARRY_N>(self.c_ch.val().index()));
         // T - m of the final pass, a chunk at a time and a cycle behind: the
         // chunk the previous cycle put on top of Treg, less the modulus chunk
         // it was compared with. The last chunk's comes in the first write.
@@ -993,20 +1083,9 @@ impl<
         // write comes before the last row shifts in), or with the late
         // choice from their first row (all rows are in). The choice that waits
         // for the carries comes last (below); while idle the host's data is
-        // written.
-        self.early.next = self.treg.q.val().get_bits::<RB>(0);
-        if self.phase.q.val() == Phase::Stream {
-            self.early.next = self.rf.rdata_a.val();
-            if self.cswf_r.q.val() {
-                self.early.next = self.rf.rdata_b.val();
-            }
-        }
-        if (self.phase.q.val() == Phase::WriteB) && !self.flag.q.val() {
-            self.early.next = self.breg.q.val().get_bits::<RB>(0);
-        }
-        if self.state.q.val() == EngState::Idle {
-            self.early.next = self.host_wdata.val();
-        }
+        // written. The sources are ANDed with one-hot selects registered
+        // from the next state (see the end) and ORed, so no decode sits
+        // before them.
         self.tside.next = self.treg.q.val().get_bits::<RB>(self.c_rb.val().index());
         self.pside.next = self.breg.q.val().get_bits::<RB>(self.c_rb.val().index());
         if !self.addsub.val() || self.c_late_carries.val() {
@@ -1015,15 +1094,39 @@ impl<
         if self.addsub.val() && self.c_late_carries.val() {
             self.pside.next = self.breg.q.val().get_bits::<RB>(0);
         }
-        self.late_sel.next = (self.state.q.val() == EngState::Exec)
-            && (((self.phase.q.val() == Phase::Stream) && self.addsub.val())
-                || (self.phase.q.val() == Phase::WriteA));
-        self.wx.next = self.early.val();
-        self.wy.next = self.early.val();
-        if self.late_sel.val() {
-            self.wx.next = self.pside.val();
-            self.wy.next = self.tside.val();
+        self.g_host.next = 0.into();
+        if !self.ws_host_n.q.val() {
+            self.g_host.next = self.host_wdata.val();
         }
+        self.g_breg.next = 0.into();
+        if self.ws_breg.q.val() {
+            self.g_breg.next = self.breg.q.val().get_bits::<RB>(0);
+        }
+        self.g_b.next = 0.into();
+        if self.ws_b.q.val() {
+            self.g_b.next = self.rf.rdata_b.val();
+        }
+        self.g_a.next = 0.into();
+        if self.ws_a.q.val() {
+            self.g_a.next = self.rf.rdata_a.val();
+        }
+        self.g_t.next = 0.into();
+        if self.ws_t.q.val() {
+            self.g_t.next = self.treg.q.val().get_bits::<RB>(0);
+        }
+        self.g_p.next = 0.into();
+        self.g_ts.next = 0.into();
+        if self.ws_late.q.val() {
+            self.g_p.next = self.pside.val();
+            self.g_ts.next = self.tside.val();
+        }
+        self.w_common.next = self.g_host.val()
+            | self.g_breg.val()
+            | self.g_b.val()
+            | self.g_a.val()
+            | self.g_t.val();
+        self.wx.next = self.w_common.val() | self.g_p.val();
+        self.wy.next = self.w_common.val() | self.g_ts.val();
         // The late choice, built so that each late signal enters as few
         // LUTs as it can (kept wires, see Keep): P (wx) is taken when the
         // choice says alt, Q (wy) otherwise. With P1 / Q1, P / Q swapped
@@ -1673,7 +1776,16 @@ impl<
         }
 
         self.pc.d.next = self.pc_n.val();
-        self.rom.address.next = self.pc_n.val();
+        // The microcode is read at pc_n (see hdl/src/rom.rs): the next pc
+        // (the entry while idle) under an enable, so that the late start
+        // and retirement are the enable and not a multiplexer before the
+        // address.
+        self.rom.address.next = self.next_pc.val();
+        if self.state.q.val() == EngState::Idle {
+            self.rom.address.next = self.entry.val();
+        }
+        self.rom.read_enable.next =
+            ((self.state.q.val() == EngState::Idle) && self.start.val()) || self.retire.val();
 
         // ---- Register file ports ----
         self.rf.raddr_a.next = (bit_cast::<AW, 5>(self.a_reg.val()) << self.c_log2r.val())
@@ -1697,6 +1809,30 @@ impl<
         if self.rst.val() {
             self.state.d.next = EngState::Idle;
         }
+        // The write data's selects for the next cycle, from its state (the
+        // final values of the state's, phase's, flag's and the decode's
+        // inputs, so after all their assignments): idle, the host's data;
+        // the late choice (ADD / SUB streaming, WriteA); WriteB without F,
+        // Breg; streaming, port B with CSWAP's F, else port A; else Treg.
+        self.ws_host_n.d.next = self.state.d.val() != EngState::Idle;
+        self.ws_late.d.next = (self.state.d.val() == EngState::Exec)
+            && (((self.phase.d.val() == Phase::Stream) && self.addsub_r.d.val())
+                || (self.phase.d.val() == Phase::WriteA));
+        self.ws_breg.d.next = (self.state.d.val() != EngState::Idle)
+            && (self.phase.d.val() == Phase::WriteB)
+            && !self.flag.d.val();
+        self.ws_b.d.next = (self.state.d.val() != EngState::Idle)
+            && (self.phase.d.val() == Phase::Stream)
+            && !self.ws_late.d.val()
+            && self.cswf_r.d.val();
+        self.ws_a.d.next = (self.state.d.val() != EngState::Idle)
+            && (self.phase.d.val() == Phase::Stream)
+            && !self.ws_late.d.val()
+            && !self.cswf_r.d.val();
+        self.ws_t.d.next = (self.state.d.val() != EngState::Idle)
+            && !self.ws_late.d.val()
+            && (self.phase.d.val() != Phase::Stream)
+            && ((self.phase.d.val() != Phase::WriteB) || self.flag.d.val());
 
         // ---- Outputs ----
         self.host_rdata.next = self.rf.rdata_a.val();

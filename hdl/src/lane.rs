@@ -5,7 +5,7 @@
 
 use rust_hdl::prelude::*;
 
-/// `out = (P + red) << 16 l`, where P is the register that took `x * y` at
+/// `out_p + out_r = (P + red) << 16 l`, where P is the register that took `x * y` at
 /// the last clock edge (the engine feeds each chunk's operands a cycle
 /// ahead, so no multiplier sits on the chunk sum's path), and `red` = m
 /// when the lane's word of p' is 1, m * 0xffff when it is 0xffff, else 0
@@ -28,8 +28,11 @@ pub struct Lane<const SW: usize> {
     pub one: Signal<In, Bit>,
     /// The p' word at this lane's position is 0xffff (and reduction is on).
     pub ffff: Signal<In, Bit>,
-    /// The lane's contribution to the chunk sum.
-    pub out: Signal<Out, Bits<SW>>,
+    /// The lane's product in the chunk sum (P << 16 l).
+    pub out_p: Signal<Out, Bits<SW>>,
+    /// The lane's reduction term in the chunk sum (red << 16 l), apart
+    /// from the product so that the engine can add it last.
+    pub out_r: Signal<Out, Bits<SW>>,
     /// The registered product P (the quotient step reads its low word).
     pub product: Signal<Out, Bits<32>>,
     prod: DFF<Bits<32>>,
@@ -50,7 +53,8 @@ impl<const SW: usize> Lane<SW> {
             mff: Default::default(),
             one: Default::default(),
             ffff: Default::default(),
-            out: Default::default(),
+            out_p: Default::default(),
+            out_r: Default::default(),
             product: Default::default(),
             prod: Default::default(),
             m32: Default::default(),
@@ -75,8 +79,7 @@ impl<const SW: usize> Logic for Lane<SW> {
         if self.ffff.val() {
             self.red.next = self.mff.val();
         }
-        self.out.next = (bit_cast::<SW, 32>(self.prod.q.val())
-            + bit_cast::<SW, 32>(self.red.val()))
-            << self.shift.val();
+        self.out_p.next = bit_cast::<SW, 32>(self.prod.q.val()) << self.shift.val();
+        self.out_r.next = bit_cast::<SW, 32>(self.red.val()) << self.shift.val();
     }
 }

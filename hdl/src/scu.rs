@@ -49,6 +49,11 @@ impl<
         const AW: usize,
     > ScuSim<L, CH, SW, W, RB, RSW, AW>
 {
+    /// See [`Device::flat_state_mismatch`].
+    pub fn flat_state_mismatch(&self) -> Option<&'static str> {
+        self.device.flat_state_mismatch()
+    }
+
     /// The simulated SCU built from `image`.
     pub fn new(image: &DeviceImage) -> Self {
         assert_eq!(
@@ -139,6 +144,11 @@ impl<
         const AW: usize,
     > ScuBoard<L, CH, SW, W, RB, RSW, AW>
 {
+    /// See [`Device::flat_state_mismatch`].
+    pub fn flat_state_mismatch(&self) -> Option<&'static str> {
+        self.device.flat_state_mismatch()
+    }
+
     /// The board SCU built from `image` (whose RNG source must be the ring
     /// oscillators, so that INFO says so).
     pub fn new(image: &DeviceImage) -> Self {

@@ -19,7 +19,10 @@ pub enum SimError {
     NoConvergence,
     /// rust-hdl's design check failed.
     Check(String),
-    /// State the engine forms flat for the clock disagreed with its sequencer.
+    /// A per-cycle check failed (`Device::flat_state_mismatch`,
+    /// `Engine::flat_state_mismatch`): state formed a cycle ahead for the
+    /// clock disagreed with what it stands for, or the chunk sum broke its
+    /// bound.
     Flat(&'static str),
 }
 
@@ -28,7 +31,7 @@ impl fmt::Display for SimError {
         match self {
             SimError::NoConvergence => write!(f, "the circuit did not settle"),
             SimError::Check(e) => write!(f, "design check failed: {e}"),
-            SimError::Flat(what) => write!(f, "{what}, formed flat, disagreed with the sequencer"),
+            SimError::Flat(what) => write!(f, "per-cycle check failed: {what}"),
         }
     }
 }
@@ -162,10 +165,14 @@ pub trait ScuTop: Block {
     fn outputs(&self) -> (bool, bool, bool, u8);
     /// Drives the raw entropy input, where the top has one.
     fn entropy_in(&mut self, _bit: bool) {}
+    /// A state formed a cycle ahead that disagrees with the registered
+    /// state's decode (`Device::flat_state_mismatch`).
+    fn flat_state_mismatch(&self) -> Option<&'static str>;
 }
 
-/// `spi_in` and `clock_in` of a top with `sclk`, `mosi`, `cs_n` and `clock`
-/// pins (both tops are their own rust-hdl blocks, with their own fields).
+/// `spi_in`, `clock_in` and `flat_state_mismatch` of a top with `sclk`,
+/// `mosi`, `cs_n` and `clock` pins (both tops are their own rust-hdl
+/// blocks, with their own fields).
 macro_rules! spi_and_clock_pins {
     () => {
         fn spi_in(&mut self, sclk: bool, mosi: bool, cs_n: bool) {
@@ -176,6 +183,10 @@ macro_rules! spi_and_clock_pins {
 
         fn clock_in(&mut self, clk: bool) {
             self.clock.next = Clock { clk };
+        }
+
+        fn flat_state_mismatch(&self) -> Option<&'static str> {
+            Self::flat_state_mismatch(self)
         }
     };
 }
@@ -325,6 +336,9 @@ impl<T: ScuTop> ScuPins for HdlTopPins<T> {
             self.uut.entropy_in(bit);
         }
         self.settle()?;
+        if let Some(what) = self.uut.flat_state_mismatch() {
+            return Err(SimError::Flat(what));
+        }
         self.uut.clock_in(true);
         self.settle()?;
         self.uut.clock_in(false);
