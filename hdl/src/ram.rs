@@ -12,6 +12,16 @@
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
 
+/// The lines of an `initial` block that load `words` into `mem`.
+pub(crate) fn verilog_init<const W: usize, const N: usize>(
+    words: &BTreeMap<Bits<N>, Bits<W>>,
+) -> String {
+    words
+        .iter()
+        .map(|(a, d)| format!("    mem[{}] = {};\n", a.verilog(), d.verilog()))
+        .collect()
+}
+
 /// Seed of the simulation's noise (any nonzero value: xorshift stays at 0).
 const NOISE_SEED: u64 = 0x9e37_79b9_7f4a_7c15;
 
@@ -84,11 +94,7 @@ impl<const W: usize, const N: usize> Logic for Ram<W, N> {
     }
 
     fn hdl(&self) -> Verilog {
-        let init: String = self
-            ._mem
-            .iter()
-            .map(|(a, d)| format!("    mem[{}] = {};\n", a.verilog(), d.verilog()))
-            .collect();
+        let init = verilog_init(&self._mem);
         let words = W.div_ceil(32);
         Verilog::Custom(format!(
             "\

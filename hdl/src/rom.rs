@@ -10,6 +10,7 @@
 //! The data is the same in every cycle: when the pc holds, the word held
 //! is the word at the pc.
 
+use crate::ram::verilog_init;
 use rust_hdl::prelude::*;
 use std::collections::BTreeMap;
 
@@ -53,11 +54,7 @@ impl<const W: usize, const N: usize> Logic for Rom<W, N> {
     }
 
     fn hdl(&self) -> Verilog {
-        let init: String = self
-            ._mem
-            .iter()
-            .map(|(a, d)| format!("    mem[{}] = {};\n", a.verilog(), d.verilog()))
-            .collect();
+        let init = verilog_init(&self._mem);
         Verilog::Custom(format!(
             "\
 reg [{msb}:0] mem [0:{last}];
