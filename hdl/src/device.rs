@@ -114,6 +114,20 @@ pub struct Device<
     lenh: DFF<Bits<8>>,
     lenl: DFF<Bits<8>>,
     crc_rx_r: DFF<Bits<16>>,
+    /// The frame check's verdict on the bytes received (accept, or the
+    /// status of a rejected request), registered, and chip select's rise
+    /// registered with it: the frame is judged in the cycle after the
+    /// rise (no byte arrives in the cycle chip select rises: the SPI front
+    /// end takes none while it is high), so no comparison sits before the
+    /// response's registers.
+    stop_r: DFF<Bit>,
+    /// A command ran at some point of this transaction (from chip select's
+    /// fall): a request or bad op then is dropped, as the protocol says,
+    /// even if the command ended before chip select rose (the payload's
+    /// bytes are stored only while idle).
+    tr_busy: DFF<Bit>,
+    fc_ok: DFF<Bit>,
+    fc_status: DFF<Bits<8>>,
     resp_status: DFFWithInit<Bits<8>>,
     resp_tag: DFF<Bits<8>>,
     resp_len: DFF<Bits<9>>,
@@ -142,6 +156,14 @@ pub struct Device<
     carry: DFF<Bit>,
     rowbuf: DFF<Bits<RB>>,
     eng_off: DFF<Bits<9>>,
+    /// A row written into the engine's register file goes in a cycle
+    /// after its last byte (registered: the write enable is late after
+    /// SHA-256's busy flag; the next instruction's Fetch keeps a read of
+    /// the row after the write).
+    ew_we: DFF<Bit>,
+    ew_addr: DFF<Bits<AW>>,
+    ew_data: DFF<Bits<RB>>,
+    ew_now: Signal<Local, Bit>,
     t_valid: DFF<Bit>,
     t_pc: DFF<Bits<8>>,
     /// The instruction's opcode, one flag per opcode, registered: the
@@ -199,7 +221,18 @@ pub struct Device<
     row_rd: Signal<Local, Bits<4>>,
     row_wr: Signal<Local, Bits<4>>,
     row_in: Signal<Local, Bits<RB>>,
-    inc_addr: Signal<Local, Bits<11>>,
+    /// INC's read address in the slot memory, counted down from Fetch
+    /// (the counter's byte dadr + 3 in Start, then dadr + 2 - r in Inc
+    /// byte r), so that no adder sits between the instruction word and
+    /// the memory's address.
+    inc_rd: DFF<Bits<10>>,
+    /// A branch's outcome, decided in Fetch from the instruction word and
+    /// registers no instruction changes before the branch's Start, for
+    /// the program memory's next address: the target (ONERR, RETRY, JMP,
+    /// CMDIS taken), or RETRY's exhausted address (dadr).
+    br_tgt: DFF<Bit>,
+    br_dadr: DFF<Bit>,
+    br_hit: Signal<Local, Bit>,
     inc_sum: Signal<Local, Bits<8>>,
     retire: Signal<Local, Bit>,
     finish: Signal<Local, Bit>,
@@ -366,6 +399,10 @@ impl<
             lenh: Default::default(),
             lenl: Default::default(),
             crc_rx_r: Default::default(),
+            stop_r: Default::default(),
+            tr_busy: Default::default(),
+            fc_ok: Default::default(),
+            fc_status: Default::default(),
             resp_status: DFFWithInit::new((status::NO_RESPONSE as u64).into()),
             resp_tag: Default::default(),
             resp_len: Default::default(),
@@ -392,6 +429,10 @@ impl<
             eq: Default::default(),
             carry: Default::default(),
             rowbuf: Default::default(),
+            ew_we: Default::default(),
+            ew_addr: Default::default(),
+            ew_data: Default::default(),
+            ew_now: Default::default(),
             eng_off: Default::default(),
             t_valid: Default::default(),
             t_pc: Default::default(),
@@ -442,7 +483,10 @@ impl<
             row_rd: Default::default(),
             row_wr: Default::default(),
             row_in: Default::default(),
-            inc_addr: Default::default(),
+            inc_rd: Default::default(),
+            br_tgt: Default::default(),
+            br_dadr: Default::default(),
+            br_hit: Default::default(),
             inc_sum: Default::default(),
             retire: Default::default(),
             finish: Default::default(),
@@ -514,10 +558,32 @@ impl<
         }
     }
 
+    /// The frame check's verdict on the registered count, length and CRC
+    /// (accepted, and the status), as the controller decides it when chip
+    /// select rises.
+    fn frame_verdict(&self) -> (bool, Bits<8>) {
+        let nbytes = self.nbytes.q.val();
+        let full_len = self.full_len.q.val();
+        let verdict = if nbytes < 5 {
+            Some(self.s_truncated.val())
+        } else if self.req_len.val() > self.c_max_payload.val() {
+            Some(self.s_oversize.val())
+        } else if nbytes < full_len {
+            Some(self.s_truncated.val())
+        } else if nbytes > full_len {
+            Some(self.s_bad_length.val())
+        } else if self.crc_rx_r.q.val() != 0 {
+            Some(self.s_bad_crc.val())
+        } else {
+            None
+        };
+        (verdict.is_none(), verdict.unwrap_or(self.s_ok.val()))
+    }
+
     /// Whether a state formed a cycle ahead disagrees with what the
-    /// registered state decodes to now (the engine's, and the strobes to
-    /// SHA-256 and the engine); None if all agree. For the simulation
-    /// harness, before each clock edge.
+    /// registered state decodes to now (the engine's, the strobes to
+    /// SHA-256 and the engine, the frame check's verdict); None if all
+    /// agree. For the simulation harness, before each clock edge.
     pub fn flat_state_mismatch(&self) -> Option<&'static str> {
         if let Some(what) = self.engine.flat_state_mismatch() {
             return Some(what);
@@ -531,7 +597,34 @@ impl<
             && self.dsp.val() == self.c_sp_sha.val();
         let moving = exec && phase == DPhase::Stream && !self.opd[18].q.val();
         let raw8 = exec && phase == DPhase::Raw && self.bitc.q.val() == 7;
+        let (fc_ok, fc_status) = self.frame_verdict();
+        let counter_byte = self.dadr.val() + 3 - bit_cast::<11, 4>(self.r.q.val());
+        let inc_rd = match phase {
+            DPhase::Start => Some(counter_byte),
+            DPhase::Inc => Some(counter_byte - 1),
+            _ => None,
+        };
+        let prog_address = if self.cstate.q.val() == CState::Idle {
+            0.into()
+        } else {
+            self.next_pc.val()
+        };
         let checks = [
+            (
+                !(self.cstate.q.val() == CState::Idle || self.leaving.val())
+                    || self.prog.address.val() == prog_address,
+                "the program's next address",
+            ),
+            (
+                !(exec && self.opd[20].q.val())
+                    || inc_rd.is_none_or(|a| self.inc_rd.q.val() == bit_cast::<10, 11>(a)),
+                "INC's read address",
+            ),
+            (
+                !self.stop_r.q.val()
+                    || (self.fc_ok.q.val() == fc_ok && self.fc_status.q.val() == fc_status),
+                "the frame check's verdict",
+            ),
             (self.st_move.q.val() == moving, "MOVE's streaming"),
             (self.st_raw8.q.val() == raw8, "a raw byte's 8th bit"),
             (
@@ -588,6 +681,10 @@ impl<
             lenl,
             full_len,
             crc_rx_r,
+            stop_r,
+            tr_busy,
+            fc_ok,
+            fc_status,
             resp_status,
             resp_tag,
             resp_len,
@@ -615,6 +712,12 @@ impl<
             carry,
             rowbuf,
             eng_off,
+            inc_rd,
+            br_tgt,
+            br_dadr,
+            ew_we,
+            ew_addr,
+            ew_data,
             t_valid,
             t_pc,
             base,
@@ -785,7 +888,7 @@ impl<
         self.health.sample.next = self.raw_bit.val();
         self.raw_step.next = false;
         self.engine.entry.next = self.target.val();
-        self.engine.host_we.next = false;
+        self.ew_now.next = false;
         // An engine register as a byte memory: byte i (big-endian) is byte
         // i mod RB/8 (from the top) of row R - 1 - i / (RB/8). Reads at
         // i_rd like the RAMs; a write collects a row's bytes in `rowbuf` and
@@ -803,9 +906,12 @@ impl<
         self.row_in.next = (self.rowbuf.q.val() << 8) | bit_cast::<RB, 8>(self.q_data.val());
         self.engine.host_addr.next = (bit_cast::<AW, 5>(self.q_reg.val()) << self.c_log2r.val())
             | bit_cast::<AW, 4>(self.row_rd.val());
-        self.engine.host_waddr.next = (bit_cast::<AW, 5>(self.p_reg.val()) << self.c_log2r.val())
+        self.ew_addr.d.next = (bit_cast::<AW, 5>(self.p_reg.val()) << self.c_log2r.val())
             | bit_cast::<AW, 4>(self.row_wr.val());
-        self.engine.host_wdata.next = self.row_in.val();
+        self.ew_data.d.next = self.row_in.val();
+        self.engine.host_waddr.next = self.ew_addr.q.val();
+        self.engine.host_wdata.next = self.ew_data.q.val();
+        self.engine.host_we.next = self.ew_we.q.val();
         self.engine.rst.next = false;
         self.retire.next = false;
         self.act_fail.next = false;
@@ -813,11 +919,14 @@ impl<
         self.fin_status.next = self.s_ok.val();
         self.fin_len.next = 0.into();
         self.next_pc.next = self.pc.q.val() + 1;
+        self.br_hit.next = false;
+        self.br_tgt.d.next = false;
+        self.br_dadr.d.next = false;
         self.do_write.next = false;
         self.i_n.next = self.i.q.val();
         // Whether byte i + 1 is the last (for `last` where i advances).
         self.last_next.next = (self.i.q.val() + 2) == self.ilen.val();
-        self.inc_addr.next = self.dadr.val() + 3 - bit_cast::<11, 4>(self.r.q.val());
+        self.inc_rd.d.next = self.inc_rd.q.val() - 1;
         self.inc_sum.next =
             self.slots.read_data.val() + bit_cast::<8, 1>(self.carry.q.val().into());
         self.t_valid.d.next = false;
@@ -832,6 +941,20 @@ impl<
                 self.last.d.next = self.ilen.val() == 1;
                 self.r.d.next = 0.into();
                 self.bitc.d.next = 0.into();
+                self.inc_rd.d.next = bit_cast::<10, 11>(self.dadr.val() + 3);
+                // The branches below, decided a cycle early (see br_tgt).
+                self.br_hit.next = (self.eng_err.q.val() & bit_cast::<8, 10>(self.imm.val())) != 0;
+                self.br_tgt.d.next = ((self.opc.val() == self.c_op[12].val())
+                    && (self.eng_err.q.val() != 0))
+                    || ((self.opc.val() == self.c_op[13].val())
+                        && self.br_hit.val()
+                        && (self.retries.q.val() != 0))
+                    || (self.opc.val() == self.c_op[15].val())
+                    || ((self.opc.val() == self.c_op[16].val())
+                        && (self.cmd_r.q.val() == bit_cast::<8, 10>(self.imm.val())));
+                self.br_dadr.d.next = (self.opc.val() == self.c_op[13].val())
+                    && self.br_hit.val()
+                    && (self.retries.q.val() == 0);
             }
             CState::Exec => match self.phase.q.val() {
                 DPhase::Start => {
@@ -1055,7 +1178,8 @@ impl<
                 }
                 DPhase::Inc => {
                     self.slots.write_enable.next = true;
-                    self.slots.write_address.next = bit_cast::<10, 11>(self.inc_addr.val());
+                    // (The byte read in the previous cycle.)
+                    self.slots.write_address.next = self.inc_rd.q.val() + 1;
                     self.slots.write_data.next = self.inc_sum.val();
                     self.carry.d.next = self.carry.q.val() && (self.slots.read_data.val() == 0xff);
                     self.r.d.next = self.r.q.val() + 1;
@@ -1095,10 +1219,11 @@ impl<
             if self.dsp.val() == self.c_sp_eng.val() {
                 self.rowbuf.d.next = self.row_in.val();
                 if (self.i.q.val() & self.c_row_byte_mask.val()) == self.c_row_byte_mask.val() {
-                    self.engine.host_we.next = true;
+                    self.ew_now.next = true;
                 }
             }
         }
+        self.ew_we.d.next = self.ew_now.val();
         // MOVE reads: the source at i_rd (set above, held on a stall). CMP
         // reads both operands at i_rd, each from its own memory.
         if (self.phase.q.val() == DPhase::Start) || (self.phase.q.val() == DPhase::Stream) {
@@ -1125,11 +1250,8 @@ impl<
         // slot's policy byte, INC its counter's bytes from the least
         // significant (addresses known a cycle early); else q_rd.
         self.slot_early.next = self.pol_addr.val();
-        if self.opd[20].q.val() {
-            self.slot_early.next = bit_cast::<10, 11>(self.inc_addr.val());
-        }
-        if self.phase.q.val() == DPhase::Inc {
-            self.slot_early.next = bit_cast::<10, 11>(self.inc_addr.val() - 1);
+        if self.opd[20].q.val() || (self.phase.q.val() == DPhase::Inc) {
+            self.slot_early.next = self.inc_rd.q.val();
         }
         self.slot_use_early.next = (self.cstate.q.val() == CState::Exec)
             && (((self.phase.q.val() == DPhase::Start)
@@ -1228,7 +1350,8 @@ impl<
             if self.nbytes.q.val() == 1 {
                 self.tag_r.d.next = self.spi.rx_byte.val();
             }
-            if self.nbytes.q.val() == 2 {
+            // (Not while a command runs: CMDIS reads it.)
+            if (self.nbytes.q.val() == 2) && (self.cstate.q.val() == CState::Idle) {
                 self.cmd_r.d.next = self.spi.rx_byte.val();
             }
             if self.nbytes.q.val() == 3 {
@@ -1299,47 +1422,58 @@ impl<
         }
         if self.spi.stop.val() {
             self.txb.d.next = 0xff.into();
-            if (self.nbytes.q.val() != 0) && (self.cstate.q.val() == CState::Idle) {
-                if self.op_r.q.val() == self.c_op_request.val() {
-                    self.resp_tag.d.next = 0.into();
-                    if self.nbytes.q.val() >= 2 {
-                        self.resp_tag.d.next = self.tag_r.q.val();
-                    }
-                    self.resp_len.d.next = 0.into();
-                    if self.nbytes.q.val() < 5 {
-                        self.resp_status.d.next = self.s_truncated.val();
-                    } else if self.req_len.val() > self.c_max_payload.val() {
-                        self.resp_status.d.next = self.s_oversize.val();
-                    } else if self.nbytes.q.val() < self.full_len.q.val() {
-                        self.resp_status.d.next = self.s_truncated.val();
-                    } else if self.nbytes.q.val() > self.full_len.q.val() {
-                        self.resp_status.d.next = self.s_bad_length.val();
-                    } else if self.crc_rx_r.q.val() != 0 {
-                        self.resp_status.d.next = self.s_bad_crc.val();
-                    } else {
-                        // Accept: the controller runs the command from address 0.
-                        self.resp_tag.d.next = self.resp_tag.q.val();
-                        self.resp_status.d.next = self.resp_status.q.val();
-                        self.resp_len.d.next = self.resp_len.q.val();
-                        self.run_tag.d.next = self.tag_r.q.val();
-                        self.rx_len.d.next = bit_cast::<9, 16>(self.req_len.val());
-                        self.cstate.d.next = CState::Fetch;
-                    }
-                } else if self.op_r.q.val() != self.c_op_response.val() {
-                    self.resp_status.d.next = self.s_bad_op.val();
-                    self.resp_tag.d.next = 0.into();
-                    self.resp_len.d.next = 0.into();
+        }
+        self.stop_r.d.next = self.spi.stop.val();
+        if self.cstate.q.val() != CState::Idle {
+            self.tr_busy.d.next = true;
+        }
+        if self.spi.start.val() {
+            self.tr_busy.d.next = self.cstate.q.val() != CState::Idle;
+        }
+        if self.stop_r.q.val()
+            && (self.nbytes.q.val() != 0)
+            && (self.cstate.q.val() == CState::Idle)
+            && !self.tr_busy.q.val()
+        {
+            if self.op_r.q.val() == self.c_op_request.val() {
+                self.resp_tag.d.next = 0.into();
+                if self.nbytes.q.val() >= 2 {
+                    self.resp_tag.d.next = self.tag_r.q.val();
                 }
+                self.resp_len.d.next = 0.into();
+                self.resp_status.d.next = self.fc_status.q.val();
+                if self.fc_ok.q.val() {
+                    // Accept: the controller runs the command from address 0.
+                    self.resp_tag.d.next = self.resp_tag.q.val();
+                    self.resp_status.d.next = self.resp_status.q.val();
+                    self.resp_len.d.next = self.resp_len.q.val();
+                    self.run_tag.d.next = self.tag_r.q.val();
+                    self.rx_len.d.next = bit_cast::<9, 16>(self.req_len.val());
+                    self.cstate.d.next = CState::Fetch;
+                }
+            } else if self.op_r.q.val() != self.c_op_response.val() {
+                self.resp_status.d.next = self.s_bad_op.val();
+                self.resp_tag.d.next = 0.into();
+                self.resp_len.d.next = 0.into();
             }
         }
 
         self.pc.d.next = self.pc_n.val();
         // The program is read at pc_n (see hdl/src/rom.rs): the next pc
         // (0 while idle) under an enable, so that the late retirement is
-        // the enable and not a multiplexer before the address.
-        self.prog.address.next = self.next_pc.val();
-        if self.cstate.q.val() == CState::Idle {
-            self.prog.address.next = 0.into();
+        // the enable and not a multiplexer before the address. Nor is the
+        // address read off next_pc (the end of the controller's priority
+        // chain): the branch's outcome, registered in Fetch, chooses it
+        // (the word read matters only under the enable).
+        self.prog.address.next = 0.into();
+        if self.cstate.q.val() != CState::Idle {
+            self.prog.address.next = self.pc.q.val() + 1;
+            if self.br_tgt.q.val() {
+                self.prog.address.next = bit_cast::<8, 10>(self.target.val());
+            }
+            if self.br_dadr.q.val() {
+                self.prog.address.next = bit_cast::<8, 11>(self.dadr.val());
+            }
         }
         self.prog.read_enable.next = (self.cstate.q.val() == CState::Idle) || self.leaving.val();
         // Byte i is the instruction's last, registered a cycle ahead from i's
@@ -1375,6 +1509,23 @@ impl<
         self.st_eng_start.d.next = (self.cstate.d.val() == CState::Exec)
             && (self.phase.d.val() == DPhase::Start)
             && self.opd[2].d.val();
+        // The frame check's verdict on the registered count, length and
+        // CRC (see stop_r).
+        self.fc_ok.d.next = false;
+        if self.nbytes.q.val() < 5 {
+            self.fc_status.d.next = self.s_truncated.val();
+        } else if self.req_len.val() > self.c_max_payload.val() {
+            self.fc_status.d.next = self.s_oversize.val();
+        } else if self.nbytes.q.val() < self.full_len.q.val() {
+            self.fc_status.d.next = self.s_truncated.val();
+        } else if self.nbytes.q.val() > self.full_len.q.val() {
+            self.fc_status.d.next = self.s_bad_length.val();
+        } else if self.crc_rx_r.q.val() != 0 {
+            self.fc_status.d.next = self.s_bad_crc.val();
+        } else {
+            self.fc_status.d.next = self.s_ok.val();
+            self.fc_ok.d.next = true;
+        }
 
         // ---- Outputs ----
         self.miso.next = self.spi.miso.val();

@@ -223,6 +223,13 @@ pub struct Engine<
     flag: DFF<Bit>,
     errs: DFF<Bits<8>>,
     stack: [DFF<Bits<10>>; STACK_DEPTH],
+    // The top of the stack (RET's return address).
+    tos: Signal<Local, Bits<10>>,
+    // The microcode's next address's selects, registered from the next
+    // state (see the end): a control instruction's retirement goes to its
+    // target (JMP, CALL, DJNZ taken) or to the top of the stack (RET).
+    ra_tgt: DFF<Bit>,
+    ra_ret: DFF<Bit>,
     sp: DFF<Bits<3>>,
     row: DFF<Bits<4>>,
     chunk: DFF<Bits<5>>,
@@ -268,6 +275,15 @@ pub struct Engine<
     in_passr: DFF<Bit>,
     in_quot: DFF<Bit>,
     near_end: DFF<Bit>,
+    // The pass predicates the next phase's flat tests share, registered
+    // from the next state (see the end): a multiply pass but the final
+    // (mp_r); one that an Exec cycle continues (mpc_r: not its last
+    // chunk, or a last chunk into the next multiply pass); the reduce
+    // pass but pass 15's (prc_r); MUL's Start (ms_r, with state Exec).
+    mp_r: DFF<Bit>,
+    mpc_r: DFF<Bit>,
+    prc_r: DFF<Bit>,
+    ms_r: DFF<Bit>,
 
     // Decode.
     ir: Signal<Local, Bits<32>>,
@@ -353,6 +369,10 @@ pub struct Engine<
     aword_off: Signal<Local, Bits<9>>,
     a_word: Signal<Local, Bits<16>>,
     nx_mulpass: Signal<Local, Bit>,
+    // The lanes' x operand's sources, each under its (exclusive) phase.
+    x_mul: Signal<Local, Bits<16>>,
+    x_red: Signal<Local, Bits<16>>,
+    x_quot: Signal<Local, Bits<16>>,
     nx_passr: Signal<Local, Bit>,
     nx_quot: Signal<Local, Bit>,
     nx_pass0: Signal<Local, Bit>,
@@ -528,6 +548,9 @@ impl<
             flag: Default::default(),
             errs: Default::default(),
             stack: array_init::array_init(|_| Default::default()),
+            tos: Default::default(),
+            ra_tgt: Default::default(),
+            ra_ret: Default::default(),
             sp: Default::default(),
             row: Default::default(),
             chunk: Default::default(),
@@ -556,6 +579,10 @@ impl<
             lastr: Default::default(),
             pass16: Default::default(),
             pass15: Default::default(),
+            mp_r: Default::default(),
+            mpc_r: Default::default(),
+            prc_r: Default::default(),
+            ms_r: Default::default(),
             opk_r: Default::default(),
             modn_r: Default::default(),
             add_r: Default::default(),
@@ -646,6 +673,9 @@ impl<
             aword_off: Default::default(),
             a_word: Default::default(),
             nx_mulpass: Default::default(),
+            x_mul: Default::default(),
+            x_red: Default::default(),
+            x_quot: Default::default(),
             nx_passr: Default::default(),
             nx_quot: Default::default(),
             nx_pass0: Default::default(),
@@ -785,8 +815,36 @@ impl<
                 !idle && !late && phase != Phase::Stream && !from_breg,
             ),
         ];
+        let mp = phase == Phase::Pass && !self.pass16.q.val();
+        let lastc = self.lastc.q.val();
+        let pass15 = self.pass15.q.val();
+        let pass_predicates = [
+            (self.mp_r.q.val(), mp),
+            (
+                self.mpc_r.q.val(),
+                mp && (!lastc || (!self.modn_r.q.val() && !pass15)),
+            ),
+            (self.prc_r.q.val(), self.in_passr.q.val() && !pass15),
+            (
+                self.ms_r.q.val(),
+                phase == Phase::Start && self.opk_r.q.val() == Op::Mul,
+            ),
+        ];
         let sum = self.sum.val();
+        let rom_address = if idle {
+            self.entry.val()
+        } else {
+            self.next_pc.val()
+        };
         let checks = [
+            (
+                !(idle || self.retire.val()) || self.rom.address.val() == rom_address,
+                "the microcode's next address",
+            ),
+            (
+                pass_predicates.iter().all(|(reg, decoded)| reg == decoded),
+                "the registered pass predicates",
+            ),
             (
                 !exec || !in_pass || (CH + CARRY_N..SW).all(|i| !sum.get_bit(i)),
                 "the chunk sum's bound (CARRY_N)",
@@ -851,7 +909,8 @@ impl<
             pass, breg, treg, ttop, carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig,
             t_valid, t_pc, t_dest, t_digest, done_r, lastc, lastr, pass16, pass15, opk_r, modn_r,
             add_r, addsub_r, tvs_r, mrow, mchunk, mprev, wfirst, in_stream, in_pass0, in_passr,
-            in_quot, near_end, window_r, cswf_r, ws_host_n, ws_breg, ws_b, ws_a, ws_t, ws_late
+            in_quot, near_end, window_r, cswf_r, ws_host_n, ws_breg, ws_b, ws_a, ws_t, ws_late,
+            mp_r, mpc_r, prc_r, ms_r, ra_tgt, ra_ret
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -1180,6 +1239,12 @@ impl<
         self.status_retire.next = false;
         self.halt.next = false;
         self.pc1.d.next = self.pc.q.val() + 1;
+        self.tos.next = 0.into();
+        for i in 0..STACK_DEPTH {
+            if self.sp.q.val().index() == i + 1 {
+                self.tos.next = self.stack[i].q.val();
+            }
+        }
         self.next_pc.next = self.pc1.q.val();
         self.r_dest.next = 0xff.into();
         self.r_digest.next = self.fold.d_out.val();
@@ -1194,9 +1259,7 @@ impl<
         self.pass_n.next = self.pass.q.val();
         self.chunk_n.next = self.chunk.q.val();
         self.row_n.next = self.row.q.val();
-        self.mul_start.next = (self.state.q.val() == EngState::Exec)
-            && (self.phase.q.val() == Phase::Start)
-            && (self.opk_r.q.val() == Op::Mul);
+        self.mul_start.next = (self.state.q.val() == EngState::Exec) && self.ms_r.q.val();
 
         // ---- Sequencer ----
         match self.state.q.val() {
@@ -1305,11 +1368,7 @@ impl<
                                 self.new_errs.next = self.errs.q.val() | self.c_err_illegal.val();
                                 self.halt.next = true;
                             } else {
-                                for i in 0..STACK_DEPTH {
-                                    if self.sp.q.val().index() == i + 1 {
-                                        self.next_pc.next = self.stack[i].q.val();
-                                    }
-                                }
+                                self.next_pc.next = self.tos.val();
                                 self.sp.d.next = self.sp.q.val() - 1;
                             }
                         }
@@ -1553,23 +1612,18 @@ impl<
         self.seq_exec.next = self.state.q.val() == EngState::Exec;
         self.seq_hold.next =
             (self.state.q.val() != EngState::Exec) && (self.state.q.val() != EngState::Fetch);
-        self.nx_mulpass.next =
-            (self.seq_hold.val() && (self.phase.q.val() == Phase::Pass) && !self.pass16.q.val())
-                || (self.seq_exec.val()
-                    && (self.mul_start.val()
-                        || ((self.phase.q.val() == Phase::Pass)
-                            && !self.pass16.q.val()
-                            && (!self.lastc.q.val()
-                                || (!self.modn_r.q.val() && !self.pass15.q.val())))
-                        || (self.in_passr.q.val() && self.lastc.q.val() && !self.pass15.q.val())));
+        self.nx_mulpass.next = (self.seq_hold.val() && self.mp_r.q.val())
+            || (self.seq_exec.val()
+                && (self.ms_r.q.val()
+                    || self.mpc_r.q.val()
+                    || (self.prc_r.q.val() && self.lastc.q.val())));
         self.nx_passr.next = (self.seq_hold.val() && self.in_passr.q.val())
             || (self.seq_exec.val()
                 && (self.in_quot.q.val() || (self.in_passr.q.val() && !self.lastc.q.val())));
         self.nx_quot.next = (self.seq_hold.val() && self.in_quot.q.val())
             || (self.seq_exec.val()
-                && (self.phase.q.val() == Phase::Pass)
+                && self.mp_r.q.val()
                 && self.lastc.q.val()
-                && !self.pass16.q.val()
                 && self.modn_r.q.val());
         self.nx_pass0.next = (self.seq_hold.val() && self.in_pass0.q.val())
             || (self.seq_exec.val()
@@ -1705,18 +1759,30 @@ impl<
             self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
                 | (bit_cast::<256, RB>(self.alu.t.val()) << self.c_top_rb.val());
         }
-        self.lane_x.next = 0.into();
-        self.lane_y.next = self.b_chunk.val();
+        // x: a multiply pass's A word; in the reduce pass mod n, q (from
+        // Quot's product until it is in mreg) times the modulus chunk; in
+        // the quotient cycle (lane 0, below) Treg's chunk. The phases
+        // exclude each other, so the sources are ANDed with their
+        // predicates and ORed: each predicate meets one LUT before the
+        // multiplier, and none meets the other's multiplexer.
+        self.x_mul.next = 0.into();
         if self.nx_mulpass.val() {
-            self.lane_x.next = self.a_word.val();
+            self.x_mul.next = self.a_word.val();
         }
-        // The reduce pass mod n: q (from Quot's product until it is in mreg)
-        // times the modulus chunk.
+        self.x_red.next = 0.into();
         if self.nx_passr.val() {
-            self.lane_x.next = self.mreg.q.val();
+            self.x_red.next = self.mreg.q.val();
             if self.in_quot.q.val() {
-                self.lane_x.next = self.lanes[0].product.val().get_bits::<16>(0);
+                self.x_red.next = self.lanes[0].product.val().get_bits::<16>(0);
             }
+        }
+        self.x_quot.next = 0.into();
+        if self.nx_quot.val() {
+            self.x_quot.next = self.treg.q.val().get_bits::<16>(self.c_ch.val().index());
+        }
+        self.lane_x.next = self.x_mul.val() | self.x_red.val();
+        self.lane_y.next = self.b_chunk.val();
+        if self.nx_passr.val() {
             self.lane_y.next = self.mod_chunk.val();
         }
         // Reduction mod p is on in the next cycle if it is a multiply pass
@@ -1750,8 +1816,8 @@ impl<
         // The quotient step mod n: q = t0 n' in lane 0 (reduction is off mod
         // n), fed in the multiply pass's last chunk, where the new T's chunk
         // 0 is Treg's chunk 1 (C >= 2).
+        self.lanes[0].x.next = self.lane_x.val() | self.x_quot.val();
         if self.nx_quot.val() {
-            self.lanes[0].x.next = self.treg.q.val().get_bits::<16>(self.c_ch.val().index());
             self.lanes[0].y.next = self.c_nprime.val();
         }
 
@@ -1779,10 +1845,19 @@ impl<
         // The microcode is read at pc_n (see hdl/src/rom.rs): the next pc
         // (the entry while idle) under an enable, so that the late start
         // and retirement are the enable and not a multiplexer before the
-        // address.
-        self.rom.address.next = self.next_pc.val();
-        if self.state.q.val() == EngState::Idle {
-            self.rom.address.next = self.entry.val();
+        // address. Nor is the address read off next_pc (the end of the
+        // sequencer's priority chain): registered selects choose the entry
+        // while idle, a control instruction's target or return address,
+        // else pc + 1 (the word read matters only under the enable).
+        self.rom.address.next = self.entry.val();
+        if self.ws_host_n.q.val() {
+            self.rom.address.next = self.pc1.q.val();
+            if self.ra_tgt.q.val() {
+                self.rom.address.next = self.target.val();
+            }
+            if self.ra_ret.q.val() {
+                self.rom.address.next = self.tos.val();
+            }
         }
         self.rom.read_enable.next =
             ((self.state.q.val() == EngState::Idle) && self.start.val()) || self.retire.val();
@@ -1833,6 +1908,24 @@ impl<
             && !self.ws_late.d.val()
             && (self.phase.d.val() != Phase::Stream)
             && ((self.phase.d.val() != Phase::WriteB) || self.flag.d.val());
+        // The microcode address's selects, likewise (see their fields;
+        // Start's decode of the instruction).
+        self.ra_tgt.d.next = (self.state.d.val() == EngState::Exec)
+            && (self.phase.d.val() == Phase::Start)
+            && ((self.opk_r.d.val() == Op::Jmp)
+                || ((self.opk_r.d.val() == Op::Djnz) && !self.cnt_one.d.val())
+                || ((self.opk_r.d.val() == Op::Call)
+                    && (self.sp.d.val() != self.c_stack_depth.val())));
+        self.ra_ret.d.next = (self.state.d.val() == EngState::Exec)
+            && (self.phase.d.val() == Phase::Start)
+            && (self.opk_r.d.val() == Op::Ret)
+            && (self.sp.d.val() != 0);
+        // The pass predicates, likewise (see their fields).
+        self.mp_r.d.next = (self.phase.d.val() == Phase::Pass) && !self.pass16.d.val();
+        self.mpc_r.d.next = self.mp_r.d.val()
+            && (!self.lastc.d.val() || (!self.modn_r.d.val() && !self.pass15.d.val()));
+        self.prc_r.d.next = self.in_passr.d.val() && !self.pass15.d.val();
+        self.ms_r.d.next = (self.phase.d.val() == Phase::Start) && (self.opk_r.d.val() == Op::Mul);
 
         // ---- Outputs ----
         self.host_rdata.next = self.rf.rdata_a.val();

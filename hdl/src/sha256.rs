@@ -47,6 +47,7 @@ const IV: [u64; 8] = [
 /// Where H and the IV sit in the core's memory (after K).
 const H_AT: usize = 64;
 const IV_AT: usize = 72;
+const _: () = assert!(H_AT.is_multiple_of(8) && IV_AT.is_multiple_of(8));
 
 /// The SHA-256 unit.
 #[derive(LogicBlock)]
@@ -112,10 +113,12 @@ pub struct Sha256 {
     pad6: Signal<Local, Bits<6>>,
     inbyte: Signal<Local, Bits<8>>,
     take: Signal<Local, Bit>,
-    we_any: Keep<Bit>,
-    we_in: Keep<Bit>,
-    full_any: Keep<Bit>,
-    full_in: Keep<Bit>,
+    // The parts of the schedule write and block completion that registered
+    // state alone decides, registered from the next state (see the end).
+    we_any: DFF<Bit>,
+    we_in: DFF<Bit>,
+    full_any: DFF<Bit>,
+    full_in: DFF<Bit>,
     sched_we: Signal<Local, Bit>,
     block_full: Keep<Bit>,
     s0: Signal<Local, Bits<32>>,
@@ -259,7 +262,11 @@ impl Logic for Sha256 {
             ready,
             fresh,
             clearing,
-            rd_byte
+            rd_byte,
+            we_any,
+            we_in,
+            full_any,
+            full_in
         );
         for i in 0..8 {
             self.v[i].clock.next = self.clock.val();
@@ -359,10 +366,8 @@ impl Logic for Sha256 {
         self.pad6.next = bits::<6>(55) - self.count.q.val().get_bits::<6>(0);
         // The 64th byte of a block starts a compression: like the schedule
         // write below, one LUT after wr and finish.
-        self.full_any.d.next =
-            !self.compressing.q.val() && self.padding.q.val() && (self.fill.q.val() == 63);
-        self.full_in.d.next = !self.compressing.q.val() && (self.fill.q.val() == 63);
-        // (Kept too: abc would otherwise fold it into the logic after it.)
+        // (full_any / full_in: see the end. Kept: abc would otherwise fold
+        // it into the logic after it.)
         self.block_full.d.next =
             self.full_any.q.val() || (self.full_in.q.val() && (self.wr.val() || self.finish.val()));
         if self.finish.val() && !self.padding.q.val() {
@@ -382,12 +387,7 @@ impl Logic for Sha256 {
         // late wr and finish, which count when a word's last byte is next
         // and no compression runs (we_in); registered state alone writes a
         // padding word's last byte or a round's new word (we_any).
-        self.we_any.d.next =
-            (self.compressing.q.val() && (self.round.q.val() < 64) && self.half.q.val())
-                || (!self.compressing.q.val()
-                    && self.padding.q.val()
-                    && (self.fill.q.val().get_bits::<2>(0) == 3));
-        self.we_in.d.next = !self.compressing.q.val() && (self.fill.q.val().get_bits::<2>(0) == 3);
+        // (we_any / we_in: see the end.)
         self.sched_we.next =
             self.we_any.q.val() || (self.we_in.q.val() && (self.wr.val() || self.finish.val()));
         self.sched.we.next = self.sched_we.val();
@@ -444,8 +444,10 @@ impl Logic for Sha256 {
         // The memory's read: in round t, K[t + 2]; from round 63, H's words
         // 7, 6, .., 0 for the state update; idle, the digest word asked for
         // (and K[1] while a byte is taken, for a block it may complete).
+        // (H and the IV start at multiples of 8: the word's index is ORed
+        // in, not added.)
         self.mem.read_address.next =
-            self.hbase.val() + bit_cast::<7, 3>(self.rd_addr.val().get_bits::<3>(2));
+            self.hbase.val() | bit_cast::<7, 3>(self.rd_addr.val().get_bits::<3>(2));
         if self.take.val() {
             self.mem.read_address.next = 1.into();
         }
@@ -524,6 +526,19 @@ impl Logic for Sha256 {
             && (self.round.q.val() == self.last_round.val())
             && !self.padding.q.val();
         self.fills.next = self.fill.q.val() == 63;
+        // The registered parts of the schedule write and block completion,
+        // for the next cycle: from the final values of its state.
+        // (A round's second cycle: half is set only in a round's first
+        // cycle, where the round holds below 64 and the core compresses on,
+        // so round's and compressing's late next values need not be read.)
+        self.we_any.d.next = self.half.d.val()
+            || (!self.compressing.d.val()
+                && self.padding.d.val()
+                && (self.fill.d.val().get_bits::<2>(0) == 3));
+        self.we_in.d.next = !self.compressing.d.val() && (self.fill.d.val().get_bits::<2>(0) == 3);
+        self.full_any.d.next =
+            !self.compressing.d.val() && self.padding.d.val() && (self.fill.d.val() == 63);
+        self.full_in.d.next = !self.compressing.d.val() && (self.fill.d.val() == 63);
     }
 }
 
