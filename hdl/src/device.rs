@@ -591,12 +591,10 @@ impl<
         let exec = self.cstate.q.val() == CState::Exec;
         let phase = self.phase.q.val();
         let first = exec && phase == DPhase::Start;
-        let write = exec
-            && ((phase == DPhase::Stream && !self.opd[18].q.val())
-                || (phase == DPhase::Raw && self.bitc.q.val() == 7))
-            && self.dsp.val() == self.c_sp_sha.val();
         let moving = exec && phase == DPhase::Stream && !self.opd[18].q.val();
         let raw8 = exec && phase == DPhase::Raw && self.bitc.q.val() == 7;
+        let to_sha = self.dsp.val() == self.c_sp_sha.val();
+        let write = (moving || raw8) && to_sha;
         let (fc_ok, fc_status) = self.frame_verdict();
         let counter_byte = self.dadr.val() + 3 - bit_cast::<11, 4>(self.r.q.val());
         let inc_rd = match phase {
@@ -628,8 +626,7 @@ impl<
             (self.st_move.q.val() == moving, "MOVE's streaming"),
             (self.st_raw8.q.val() == raw8, "a raw byte's 8th bit"),
             (
-                !(moving || raw8)
-                    || self.st_to_sha.q.val() == (self.dsp.val() == self.c_sp_sha.val()),
+                !(moving || raw8) || self.st_to_sha.q.val() == to_sha,
                 "the destination SHA-256",
             ),
             (
