@@ -126,6 +126,8 @@ pub struct Device<
     /// even if the command ended before chip select rose (the payload's
     /// bytes are stored only while idle).
     tr_busy: DFF<Bit>,
+    /// `fc_status` is OK: a flip-flop of its own, so that no comparison
+    /// sits before the response's enables.
     fc_ok: DFF<Bit>,
     fc_status: DFF<Bits<8>>,
     resp_status: DFFWithInit<Bits<8>>,
@@ -133,6 +135,10 @@ pub struct Device<
     resp_len: DFF<Bits<9>>,
     run_tag: DFF<Bits<8>>,
     rx_len: DFF<Bits<9>>,
+    /// The request's payload length is the instruction's length field,
+    /// registered (both hold from Fetch on), for the length check's
+    /// retirement in Start.
+    len_eq: DFF<Bit>,
     rd_status: DFF<Bits<8>>,
     rd_tag: DFF<Bits<8>>,
     rd_len: DFF<Bits<9>>,
@@ -163,13 +169,18 @@ pub struct Device<
     ew_we: DFF<Bit>,
     ew_addr: DFF<Bits<AW>>,
     ew_data: DFF<Bits<RB>>,
-    ew_now: Signal<Local, Bit>,
     t_valid: DFF<Bit>,
     t_pc: DFF<Bits<8>>,
     /// The instruction's opcode, one flag per opcode, registered: the
     /// program ROM is read with the next pc, so its word is there a cycle
     /// before the instruction's first cycle.
     opd: [DFF<Bit>; 24],
+    /// The source space, one flag per space, registered like `opd`
+    /// (RX, TX, slots, constants, SHA-256, engine, raw; RX for any other
+    /// code): the source byte is ORed from the spaces' bytes ANDed with
+    /// them, with no decode before it.
+    src: [DFF<Bit>; 7],
+    qd: [Signal<Local, Bits<8>>; 7],
 
     // Decode.
     ir: Signal<Local, Bits<64>>,
@@ -209,6 +220,9 @@ pub struct Device<
     st_not_start: DFF<Bit>,
     st_raw8: DFF<Bit>,
     st_to_sha: DFF<Bit>,
+    /// The next cycle is an Exec cycle in phase Start (an instruction's
+    /// first); the three strobes after it are that and their opcode.
+    start_n: Signal<Local, Bit>,
     st_sha_fin: DFF<Bit>,
     st_sha_init: DFF<Bit>,
     st_eng_start: DFF<Bit>,
@@ -234,7 +248,11 @@ pub struct Device<
     br_dadr: DFF<Bit>,
     br_hit: Signal<Local, Bit>,
     inc_sum: Signal<Local, Bits<8>>,
+    /// The instruction retires in this cycle (Act's retirement, which
+    /// waits on its checks, is added at the end of Retirement).
     retire: Signal<Local, Bit>,
+    /// An instruction that retires in Start (at most one opcode flag holds).
+    ret_start: Signal<Local, Bit>,
     finish: Signal<Local, Bit>,
     fin_status: Signal<Local, Bits<8>>,
     fin_len: Signal<Local, Bits<9>>,
@@ -408,6 +426,7 @@ impl<
             resp_len: Default::default(),
             run_tag: Default::default(),
             rx_len: Default::default(),
+            len_eq: Default::default(),
             rd_status: Default::default(),
             rd_tag: Default::default(),
             rd_len: Default::default(),
@@ -432,11 +451,12 @@ impl<
             ew_we: Default::default(),
             ew_addr: Default::default(),
             ew_data: Default::default(),
-            ew_now: Default::default(),
             eng_off: Default::default(),
             t_valid: Default::default(),
             t_pc: Default::default(),
             opd: array_init::array_init(|_| Default::default()),
+            src: array_init::array_init(|_| Default::default()),
+            qd: array_init::array_init(|_| Default::default()),
             ir: Default::default(),
             opc: Default::default(),
             dsp: Default::default(),
@@ -471,6 +491,7 @@ impl<
             st_not_start: Default::default(),
             st_raw8: Default::default(),
             st_to_sha: Default::default(),
+            start_n: Default::default(),
             st_sha_fin: Default::default(),
             st_sha_init: Default::default(),
             st_eng_start: Default::default(),
@@ -489,6 +510,7 @@ impl<
             br_hit: Default::default(),
             inc_sum: Default::default(),
             retire: Default::default(),
+            ret_start: Default::default(),
             finish: Default::default(),
             fin_status: Default::default(),
             fin_len: Default::default(),
@@ -581,11 +603,14 @@ impl<
     }
 
     /// Whether a state formed a cycle ahead disagrees with what the
-    /// registered state decodes to now (the engine's, the strobes to
-    /// SHA-256 and the engine, the frame check's verdict); None if all
-    /// agree. For the simulation harness, before each clock edge.
+    /// registered state decodes to now (the engine's, SHA-256's, the
+    /// strobes to SHA-256 and the engine, the frame check's verdict); None
+    /// if all agree. For the simulation harness, before each clock edge.
     pub fn flat_state_mismatch(&self) -> Option<&'static str> {
         if let Some(what) = self.engine.flat_state_mismatch() {
+            return Some(what);
+        }
+        if let Some(what) = self.sha.flat_state_mismatch() {
             return Some(what);
         }
         let exec = self.cstate.q.val() == CState::Exec;
@@ -607,7 +632,26 @@ impl<
         } else {
             self.next_pc.val()
         };
+        let ssp = self.ssp.val();
+        let spaces = [
+            self.c_sp_tx.val(),
+            self.c_sp_slot.val(),
+            self.c_sp_const.val(),
+            self.c_sp_sha.val(),
+            self.c_sp_eng.val(),
+            self.c_sp_raw.val(),
+        ];
+        let src_ok = self.src[0].q.val() != spaces.contains(&ssp)
+            && spaces
+                .iter()
+                .zip(&self.src[1..])
+                .all(|(code, flag)| flag.q.val() == (ssp == *code));
         let checks = [
+            (!exec || src_ok, "the source space's flags"),
+            (
+                !first || self.len_eq.q.val() == (self.rx_len.q.val() == self.ilen.val()),
+                "the payload length's test",
+            ),
             (
                 !(self.cstate.q.val() == CState::Idle || self.leaving.val())
                     || self.prog.address.val() == prog_address,
@@ -687,6 +731,7 @@ impl<
             resp_len,
             run_tag,
             rx_len,
+            len_eq,
             rd_status,
             rd_tag,
             rd_len,
@@ -739,6 +784,9 @@ impl<
         // ---- Decode (the word from the Fetch cycle on, opd from the first Exec cycle) ----
         self.ir.next = self.prog.data.val();
         self.opc.next = self.ir.val().get_bits::<5>(self.c_f_op.val().index());
+        for k in 0..7 {
+            self.src[k].clock.next = self.clock.val();
+        }
         for k in 0..24 {
             self.opd[k].clock.next = self.clock.val();
             self.opd[k].d.next = self.opc.val() == self.c_op[k].val();
@@ -810,30 +858,41 @@ impl<
         self.q_reg.next = self.sadr.val().get_bits::<5>(5);
         self.pol_addr.next = bit_cast::<10, 3>(self.slot_r.q.val());
         // Byte read from each operand's space (one cycle after its address).
-        self.q_data.next = self.rxm.read_data.val();
-        if self.ssp.val() == self.c_sp_tx.val() {
-            self.q_data.next = self.txm.read_data.val();
+        self.src[1].d.next = self.ssp.val() == self.c_sp_tx.val();
+        self.src[2].d.next = self.ssp.val() == self.c_sp_slot.val();
+        self.src[3].d.next = self.ssp.val() == self.c_sp_const.val();
+        self.src[4].d.next = self.ssp.val() == self.c_sp_sha.val();
+        self.src[5].d.next = self.ssp.val() == self.c_sp_eng.val();
+        self.src[6].d.next = self.ssp.val() == self.c_sp_raw.val();
+        self.src[0].d.next = !(self.src[1].d.val()
+            || self.src[2].d.val()
+            || self.src[3].d.val()
+            || self.src[4].d.val()
+            || self.src[5].d.val()
+            || self.src[6].d.val());
+        self.qd[0].next = self.rxm.read_data.val();
+        self.qd[1].next = self.txm.read_data.val();
+        self.qd[2].next = self.slots.read_data.val();
+        self.qd[3].next = self.konst.data.val();
+        self.qd[4].next = self.sha.rd_data.val();
+        self.qd[5].next = self
+            .engine
+            .host_rdata
+            .val()
+            .get_bits::<8>(self.eng_off.q.val().index());
+        self.qd[6].next = (self.rawsr.q.val() << 1) | bit_cast::<8, 1>(self.raw_bit.val().into());
+        for k in 0..7 {
+            if !self.src[k].q.val() {
+                self.qd[k].next = 0.into();
+            }
         }
-        if self.ssp.val() == self.c_sp_slot.val() {
-            self.q_data.next = self.slots.read_data.val();
-        }
-        if self.ssp.val() == self.c_sp_const.val() {
-            self.q_data.next = self.konst.data.val();
-        }
-        if self.ssp.val() == self.c_sp_sha.val() {
-            self.q_data.next = self.sha.rd_data.val();
-        }
-        if self.ssp.val() == self.c_sp_eng.val() {
-            self.q_data.next = self
-                .engine
-                .host_rdata
-                .val()
-                .get_bits::<8>(self.eng_off.q.val().index());
-        }
-        if self.ssp.val() == self.c_sp_raw.val() {
-            self.q_data.next =
-                (self.rawsr.q.val() << 1) | bit_cast::<8, 1>(self.raw_bit.val().into());
-        }
+        self.q_data.next = self.qd[0].val()
+            | self.qd[1].val()
+            | self.qd[2].val()
+            | self.qd[3].val()
+            | self.qd[4].val()
+            | self.qd[5].val()
+            | self.qd[6].val();
         self.p_data.next = self.rxm.read_data.val();
         if self.dsp.val() == self.c_sp_tx.val() {
             self.p_data.next = self.txm.read_data.val();
@@ -885,7 +944,7 @@ impl<
         self.health.sample.next = self.raw_bit.val();
         self.raw_step.next = false;
         self.engine.entry.next = self.target.val();
-        self.ew_now.next = false;
+        self.ew_we.d.next = false;
         // An engine register as a byte memory: byte i (big-endian) is byte
         // i mod RB/8 (from the top) of row R - 1 - i / (RB/8). Reads at
         // i_rd like the RAMs; a write collects a row's bytes in `rowbuf` and
@@ -910,7 +969,6 @@ impl<
         self.engine.host_wdata.next = self.ew_data.q.val();
         self.engine.host_we.next = self.ew_we.q.val();
         self.engine.rst.next = false;
-        self.retire.next = false;
         self.act_fail.next = false;
         self.finish.next = false;
         self.fin_status.next = self.s_ok.val();
@@ -927,8 +985,10 @@ impl<
         self.inc_sum.next =
             self.slots.read_data.val() + bit_cast::<8, 1>(self.carry.q.val().into());
         self.t_valid.d.next = false;
+        self.len_eq.d.next = self.rx_len.q.val() == self.ilen.val();
 
         // ---- Controller ----
+        // (When each phase retires is under Retirement, below.)
         match self.cstate.q.val() {
             CState::Idle => {}
             CState::Fetch => {
@@ -957,12 +1017,11 @@ impl<
                 DPhase::Start => {
                     if self.opd[1].q.val() {
                         // MOVE
-                        if self.ilen.val() == 0 {
-                            self.retire.next = true;
-                        } else if self.ssp.val() == self.c_sp_raw.val() {
-                            self.phase.d.next = DPhase::Raw;
-                        } else {
+                        if self.ilen.val() != 0 {
                             self.phase.d.next = DPhase::Stream;
+                            if self.ssp.val() == self.c_sp_raw.val() {
+                                self.phase.d.next = DPhase::Raw;
+                            }
                         }
                     } else if self.opd[18].q.val() {
                         // CMP: the bytes, then the verdict in Act.
@@ -990,7 +1049,6 @@ impl<
                         self.phase.d.next = DPhase::Act;
                     } else if self.opd[5].q.val() {
                         self.slot_r.d.next = bit_cast::<3, 10>(self.imm.val());
-                        self.retire.next = true;
                     } else if self.opd[10].q.val() {
                         // The core then overwrites H (busy until `ends`;
                         // SHA's init strobe is set below).
@@ -1004,7 +1062,6 @@ impl<
                             self.status_reg.d.next = self.err_status.val();
                             self.next_pc.next = bit_cast::<8, 10>(self.target.val());
                         }
-                        self.retire.next = true;
                     } else if self.opd[13].q.val() {
                         // RETRY
                         if (self.eng_err.q.val() & bit_cast::<8, 10>(self.imm.val())) != 0 {
@@ -1016,31 +1073,23 @@ impl<
                                 self.next_pc.next = bit_cast::<8, 11>(self.dadr.val());
                             }
                         }
-                        self.retire.next = true;
                     } else if self.opd[14].q.val() {
                         self.retries.d.next = bit_cast::<8, 10>(self.imm.val());
-                        self.retire.next = true;
                     } else if self.opd[15].q.val() {
                         self.next_pc.next = bit_cast::<8, 10>(self.target.val());
-                        self.retire.next = true;
                     } else if self.opd[16].q.val() {
                         if self.cmd_r.q.val() == bit_cast::<8, 10>(self.imm.val()) {
                             self.next_pc.next = bit_cast::<8, 10>(self.target.val());
                         }
-                        self.retire.next = true;
                     } else if self.opd[17].q.val() {
-                        if self.rx_len.q.val() != self.ilen.val() {
+                        if !self.len_eq.q.val() {
                             self.finish.next = true;
                             self.fin_status.next = self.s_bad_length.val();
-                        } else {
-                            self.retire.next = true;
                         }
                     } else if self.opd[19].q.val() {
                         if self.health.failed.val() {
                             self.finish.next = true;
                             self.fin_status.next = self.s_rng_failure.val();
-                        } else {
-                            self.retire.next = true;
                         }
                     } else if self.opd[20].q.val() {
                         // INC: read the least significant byte first.
@@ -1055,7 +1104,6 @@ impl<
                             self.txm.write_data.next =
                                 self.c_static_flags.val() | self.c_flag_rng_failed.val();
                         }
-                        self.retire.next = true;
                     } else {
                         // SEC_CM: DECODE.ILLEGAL_HALTS
                         self.finish.next = true;
@@ -1131,12 +1179,8 @@ impl<
                             self.do_write.next = true;
                             self.i_n.next = self.i.q.val() + 1;
                             self.last.d.next = self.last_next.val();
-                            if self.last.q.val() {
-                                self.retire.next = true;
-                                if (self.dsp.val() == self.c_sp_sha.val()) && self.sha.fills.val() {
-                                    self.retire.next = false;
-                                    self.phase.d.next = DPhase::WaitSha;
-                                }
+                            if self.last.q.val() && self.to_sha.val() && self.sha.fills.val() {
+                                self.phase.d.next = DPhase::WaitSha;
                             }
                         }
                     }
@@ -1152,25 +1196,16 @@ impl<
                             self.do_write.next = true;
                             self.i_n.next = self.i.q.val() + 1;
                             self.last.d.next = self.last_next.val();
-                            if self.last.q.val() {
-                                self.retire.next = true;
-                                if self.sha.fills.val() {
-                                    self.retire.next = false;
-                                    self.phase.d.next = DPhase::WaitSha;
-                                }
+                            if self.last.q.val() && self.sha.fills.val() {
+                                self.phase.d.next = DPhase::WaitSha;
                             }
                         }
                     }
                 }
-                DPhase::WaitSha => {
-                    if self.sha.ends.val() {
-                        self.retire.next = true;
-                    }
-                }
+                DPhase::WaitSha => {}
                 DPhase::WaitEngine => {
                     if self.engine.done.val() {
                         self.eng_err.d.next = self.engine.err.val();
-                        self.retire.next = true;
                     }
                 }
                 DPhase::Inc => {
@@ -1180,9 +1215,6 @@ impl<
                     self.slots.write_data.next = self.inc_sum.val();
                     self.carry.d.next = self.carry.q.val() && (self.slots.read_data.val() == 0xff);
                     self.r.d.next = self.r.q.val() + 1;
-                    if self.r.q.val() == 3 {
-                        self.retire.next = true;
-                    }
                 }
             },
             _ => {
@@ -1216,11 +1248,10 @@ impl<
             if self.dsp.val() == self.c_sp_eng.val() {
                 self.rowbuf.d.next = self.row_in.val();
                 if (self.i.q.val() & self.c_row_byte_mask.val()) == self.c_row_byte_mask.val() {
-                    self.ew_now.next = true;
+                    self.ew_we.d.next = true;
                 }
             }
         }
-        self.ew_we.d.next = self.ew_now.val();
         // MOVE reads: the source at i_rd (set above, held on a stall). CMP
         // reads both operands at i_rd, each from its own memory.
         if (self.phase.q.val() == DPhase::Start) || (self.phase.q.val() == DPhase::Stream) {
@@ -1270,6 +1301,34 @@ impl<
         }
 
         // ---- Retirement ----
+        // Each phase's condition for retiring, ANDed with its phase test
+        // (registers) and ORed, rather than from the controller's priority
+        // chain: SHA-256's and the engine's flags (flip-flops) then sit a
+        // few LUTs before the program's read enable and the pc.
+        self.ret_start.next = (self.opd[1].q.val() && (self.ilen.val() == 0))
+            || self.opd[5].q.val()
+            || self.opd[12].q.val()
+            || self.opd[13].q.val()
+            || self.opd[14].q.val()
+            || self.opd[15].q.val()
+            || self.opd[16].q.val()
+            || (self.opd[17].q.val() && self.len_eq.q.val())
+            || (self.opd[19].q.val() && !self.health.failed.val())
+            || self.opd[21].q.val();
+        self.retire.next = (self.cstate.q.val() == CState::Exec)
+            && (((self.phase.q.val() == DPhase::Start) && self.ret_start.val())
+                || (self.st_stream_mv.q.val()
+                    && self.last.q.val()
+                    && !self.stall.val()
+                    && !(self.to_sha.val() && self.sha.fills.val()))
+                || ((self.phase.q.val() == DPhase::Raw)
+                    && !self.sha.busy.val()
+                    && (self.bitc.q.val() == 7)
+                    && self.last.q.val()
+                    && !self.sha.fills.val())
+                || ((self.phase.q.val() == DPhase::WaitSha) && self.sha.ends.val())
+                || ((self.phase.q.val() == DPhase::WaitEngine) && self.engine.done.val())
+                || ((self.phase.q.val() == DPhase::Inc) && (self.r.q.val() == 3)));
         // Act always ends the instruction, retiring it or finishing the
         // command (when the pc no longer matters: idle reads address 0), so
         // the pc moves on there whatever the outcome, which stays off the
@@ -1420,6 +1479,23 @@ impl<
         if self.spi.stop.val() {
             self.txb.d.next = 0xff.into();
         }
+        // The frame check's verdict on the registered count, length and
+        // CRC (see stop_r).
+        self.fc_ok.d.next = false;
+        if self.nbytes.q.val() < 5 {
+            self.fc_status.d.next = self.s_truncated.val();
+        } else if self.req_len.val() > self.c_max_payload.val() {
+            self.fc_status.d.next = self.s_oversize.val();
+        } else if self.nbytes.q.val() < self.full_len.q.val() {
+            self.fc_status.d.next = self.s_truncated.val();
+        } else if self.nbytes.q.val() > self.full_len.q.val() {
+            self.fc_status.d.next = self.s_bad_length.val();
+        } else if self.crc_rx_r.q.val() != 0 {
+            self.fc_status.d.next = self.s_bad_crc.val();
+        } else {
+            self.fc_status.d.next = self.s_ok.val();
+            self.fc_ok.d.next = true;
+        }
         self.stop_r.d.next = self.spi.stop.val();
         if self.cstate.q.val() != CState::Idle {
             self.tr_busy.d.next = true;
@@ -1497,33 +1573,11 @@ impl<
         // The stall's and the read index's phase tests (any state).
         self.st_stream_mv.d.next = (self.phase.d.val() == DPhase::Stream) && self.opd[1].d.val();
         self.st_not_start.d.next = self.phase.d.val() != DPhase::Start;
-        self.st_sha_fin.d.next = (self.cstate.d.val() == CState::Exec)
-            && (self.phase.d.val() == DPhase::Start)
-            && self.opd[11].d.val();
-        self.st_sha_init.d.next = (self.cstate.d.val() == CState::Exec)
-            && (self.phase.d.val() == DPhase::Start)
-            && self.opd[10].d.val();
-        self.st_eng_start.d.next = (self.cstate.d.val() == CState::Exec)
-            && (self.phase.d.val() == DPhase::Start)
-            && self.opd[2].d.val();
-        // The frame check's verdict on the registered count, length and
-        // CRC (see stop_r).
-        self.fc_ok.d.next = false;
-        if self.nbytes.q.val() < 5 {
-            self.fc_status.d.next = self.s_truncated.val();
-        } else if self.req_len.val() > self.c_max_payload.val() {
-            self.fc_status.d.next = self.s_oversize.val();
-        } else if self.nbytes.q.val() < self.full_len.q.val() {
-            self.fc_status.d.next = self.s_truncated.val();
-        } else if self.nbytes.q.val() > self.full_len.q.val() {
-            self.fc_status.d.next = self.s_bad_length.val();
-        } else if self.crc_rx_r.q.val() != 0 {
-            self.fc_status.d.next = self.s_bad_crc.val();
-        } else {
-            self.fc_status.d.next = self.s_ok.val();
-            self.fc_ok.d.next = true;
-        }
-
+        self.start_n.next =
+            (self.cstate.d.val() == CState::Exec) && (self.phase.d.val() == DPhase::Start);
+        self.st_sha_fin.d.next = self.start_n.val() && self.opd[11].d.val();
+        self.st_sha_init.d.next = self.start_n.val() && self.opd[10].d.val();
+        self.st_eng_start.d.next = self.start_n.val() && self.opd[2].d.val();
         // ---- Outputs ----
         self.miso.next = self.spi.miso.val();
         self.busy.next = self.cstate.q.val() != CState::Idle;

@@ -120,6 +120,11 @@ pub struct Sha256 {
     full_any: DFF<Bit>,
     full_in: DFF<Bit>,
     sched_we: Signal<Local, Bit>,
+    /// `busy` and `ends`, registered from the next state (see the end): the
+    /// controller's retirement waits on them, so no decode of the round
+    /// sits before it.
+    busy_r: DFF<Bit>,
+    ends_r: DFF<Bit>,
     block_full: Keep<Bit>,
     s0: Signal<Local, Bits<32>>,
     s1: Signal<Local, Bits<32>>,
@@ -205,6 +210,8 @@ impl Default for Sha256 {
             inbyte: Default::default(),
             take: Default::default(),
             we_any: Default::default(),
+            busy_r: Default::default(),
+            ends_r: Default::default(),
             we_in: Default::default(),
             full_any: Default::default(),
             full_in: Default::default(),
@@ -266,7 +273,9 @@ impl Logic for Sha256 {
             we_any,
             we_in,
             full_any,
-            full_in
+            full_in,
+            busy_r,
+            ends_r
         );
         for i in 0..8 {
             self.v[i].clock.next = self.clock.val();
@@ -521,10 +530,8 @@ impl Logic for Sha256 {
             self.round.d.next = 64.into();
             self.half.d.next = false;
         }
-        self.busy.next = self.compressing.q.val() || self.padding.q.val();
-        self.ends.next = self.compressing.q.val()
-            && (self.round.q.val() == self.last_round.val())
-            && !self.padding.q.val();
+        self.busy.next = self.busy_r.q.val();
+        self.ends.next = self.ends_r.q.val();
         self.fills.next = self.fill.q.val() == 63;
         // The registered parts of the schedule write and block completion,
         // for the next cycle: from the final values of its state.
@@ -539,6 +546,31 @@ impl Logic for Sha256 {
         self.full_any.d.next =
             !self.compressing.d.val() && self.padding.d.val() && (self.fill.d.val() == 63);
         self.full_in.d.next = !self.compressing.d.val() && (self.fill.d.val() == 63);
+        self.busy_r.d.next = self.compressing.d.val() || self.padding.d.val();
+        self.ends_r.d.next = self.compressing.d.val()
+            && (self.round.d.val() == self.last_round.val())
+            && !self.padding.d.val();
+    }
+}
+
+impl Sha256 {
+    /// The first flip-flop formed a cycle ahead that disagrees with what
+    /// the registered state decodes to now (`busy`: compressing or
+    /// padding; `ends`: the last round of a compression with no padding
+    /// left); None if all agree. Checked before every clock edge by
+    /// `sim_tick` and the device's simulation.
+    pub fn flat_state_mismatch(&self) -> Option<&'static str> {
+        let compressing = self.compressing.q.val();
+        let padding = self.padding.q.val();
+        let ends = compressing && self.round.q.val() == self.last_round.val() && !padding;
+        let checks = [
+            (
+                self.busy_r.q.val() == (compressing || padding),
+                "SHA-256's busy flag",
+            ),
+            (self.ends_r.q.val() == ends, "SHA-256's last cycle"),
+        ];
+        checks.iter().find(|(ok, _)| !ok).map(|(_, what)| *what)
     }
 }
 
@@ -548,6 +580,7 @@ impl Sha256 {
     /// One clock cycle (the inputs settle through the logic before the edge).
     pub fn sim_tick(&mut self) {
         assert!(simulate(self, 1000));
+        assert_eq!(self.flat_state_mismatch(), None);
         self.clock.next = Clock { clk: true };
         assert!(simulate(self, 1000));
         self.clock.next = Clock { clk: false };
