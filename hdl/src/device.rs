@@ -135,9 +135,9 @@ pub struct Device<
     resp_len: DFF<Bits<9>>,
     run_tag: DFF<Bits<8>>,
     rx_len: DFF<Bits<9>>,
-    /// The request's payload length is the instruction's length field,
-    /// registered (both hold from Fetch on), for the length check's
-    /// retirement in Start.
+    /// Whether the request's payload length equals the instruction's
+    /// length field, registered (both hold from Fetch on), so that no
+    /// comparison sits before the length check's retirement in Start.
     len_eq: DFF<Bit>,
     rd_status: DFF<Bits<8>>,
     rd_tag: DFF<Bits<8>>,
@@ -604,8 +604,9 @@ impl<
 
     /// Whether a state formed a cycle ahead disagrees with what the
     /// registered state decodes to now (the engine's, SHA-256's, the
-    /// strobes to SHA-256 and the engine, the frame check's verdict); None
-    /// if all agree. For the simulation harness, before each clock edge.
+    /// strobes to SHA-256 and the engine, the source flags, the next
+    /// addresses, the length test, the frame check's verdict); None if all
+    /// agree. For the simulation harness, before each clock edge.
     pub fn flat_state_mismatch(&self) -> Option<&'static str> {
         if let Some(what) = self.engine.flat_state_mismatch() {
             return Some(what);

@@ -13,7 +13,7 @@
 //! step, then one carry chain), T2 = S0 + Maj and the partial message
 //! schedule word; the second writes e = d + T1, a = T1 + T2 and the new
 //! schedule word. In one cycle, a's five-operand sum was the UP5K build's
-//! critical path (38.5 ns; fpga/README.md).
+//! critical path (38.5 ns; fpga/CLOCK-HISTORY.md).
 //!
 //! Area, not speed, is what this core is built for (on the UP5K, logic cells
 //! are the scarce resource, block RAMs are not): one adder for the state
