@@ -57,6 +57,21 @@ fn k<const N: usize>(v: u64) -> Constant<Bits<N>> {
     Constant::new(v.into())
 }
 
+/// The source spaces in the order of `src` and `qd` (RX, index 0, is the
+/// default: `src[0]` is set when the source is none of the others).
+const SOURCES: [Space; 7] = [
+    Space::Rx,
+    Space::Tx,
+    Space::Slot,
+    Space::Const,
+    Space::Sha,
+    Space::Eng,
+    Space::Raw,
+];
+
+// The slot number's range check is a mask test (c_slot_hi).
+const _: () = assert!(slot::COUNT.is_power_of_two() && slot::COUNT <= 256);
+
 fn log2(x: usize) -> u64 {
     assert!(x.is_power_of_two());
     x.trailing_zeros() as u64
@@ -221,13 +236,21 @@ pub struct Device<
     st_raw8: DFF<Bit>,
     st_to_sha: DFF<Bit>,
     /// The next cycle is an Exec cycle in phase Start (an instruction's
-    /// first); the three strobes after it are that and their opcode.
+    /// first); the four strobes after it are that and their opcode.
     start_n: Signal<Local, Bit>,
     st_sha_fin: DFF<Bit>,
     st_sha_init: DFF<Bit>,
     st_eng_start: DFF<Bit>,
+    /// FLAGS' write into TX (not at the end of Start's priority chain,
+    /// before the memory's write data).
+    st_flags: DFF<Bit>,
     i_n: Signal<Local, Bits<9>>,
     stall: Signal<Local, Bit>,
+    // The last byte is written this cycle: a MOVE streaming, a raw byte's
+    // 8th bit (the instruction then retires, or waits for SHA-256 if the
+    // byte fills its block).
+    mv_last: Signal<Local, Bit>,
+    raw_last: Signal<Local, Bit>,
     last: DFF<Bit>,
     last_next: Signal<Local, Bit>,
     q_reg: Signal<Local, Bits<5>>,
@@ -282,8 +305,8 @@ pub struct Device<
     c_sp_const: Constant<Bits<3>>,
     c_sp_eng: Constant<Bits<3>>,
     c_sp_sha: Constant<Bits<3>>,
-    c_sp_raw: Constant<Bits<3>>,
     c_op: [Constant<Bits<5>>; 24],
+    c_src: [Constant<Bits<3>>; 7],
     c_f_op: Constant<Bits<7>>,
     c_f_dsp: Constant<Bits<7>>,
     c_f_drel: Constant<Bits<7>>,
@@ -295,7 +318,9 @@ pub struct Device<
     c_f_target: Constant<Bits<7>>,
     c_f_imm: Constant<Bits<7>>,
     c_records: Constant<Bits<11>>,
-    c_slots: Constant<Bits<8>>,
+    /// The bits a slot number may not have (slot::COUNT is a power of two,
+    /// so the range check is a mask test, not a comparison's carry chain).
+    c_slot_hi: Constant<Bits<8>>,
     c_requestable: Constant<Bits<8>>,
     c_valid: Constant<Bits<8>>,
     c_static_flags: Constant<Bits<8>>,
@@ -495,8 +520,11 @@ impl<
             st_sha_fin: Default::default(),
             st_sha_init: Default::default(),
             st_eng_start: Default::default(),
+            st_flags: Default::default(),
             i_n: Default::default(),
             stall: Default::default(),
+            mv_last: Default::default(),
+            raw_last: Default::default(),
             last: Default::default(),
             last_next: Default::default(),
             q_reg: Default::default(),
@@ -535,8 +563,8 @@ impl<
             c_sp_const: k(Space::Const.code()),
             c_sp_eng: k(Space::Eng.code()),
             c_sp_sha: k(Space::Sha.code()),
-            c_sp_raw: k(Space::Raw.code()),
             c_op: array_init::array_init(|i| k(ops[i])),
+            c_src: array_init::array_init(|i| k(SOURCES[i].code())),
             c_f_op: k(layout::OP as u64),
             c_f_dsp: k(layout::DST_SPACE as u64),
             c_f_drel: k(layout::DST_REL as u64),
@@ -548,7 +576,7 @@ impl<
             c_f_target: k(layout::TARGET as u64),
             c_f_imm: k(layout::IMM as u64),
             c_records: k(slot_mem::RECORDS as u64),
-            c_slots: k(slot::COUNT as u64),
+            c_slot_hi: k((!(slot::COUNT - 1) & 0xff) as u64),
             c_requestable: k(slot::REQUESTABLE as u64),
             c_valid: k(slot::VALID as u64),
             c_static_flags: k(image.const_rom[rom::INFO_HEAD + info::FLAGS] as u64),
@@ -634,19 +662,12 @@ impl<
             self.next_pc.val()
         };
         let ssp = self.ssp.val();
-        let spaces = [
-            self.c_sp_tx.val(),
-            self.c_sp_slot.val(),
-            self.c_sp_const.val(),
-            self.c_sp_sha.val(),
-            self.c_sp_eng.val(),
-            self.c_sp_raw.val(),
-        ];
-        let src_ok = self.src[0].q.val() != spaces.contains(&ssp)
-            && spaces
+        let others = &self.c_src[1..];
+        let src_ok = self.src[0].q.val() != others.iter().any(|code| code.val() == ssp)
+            && others
                 .iter()
                 .zip(&self.src[1..])
-                .all(|(code, flag)| flag.q.val() == (ssp == *code));
+                .all(|(code, flag)| flag.q.val() == (ssp == code.val()));
         let checks = [
             (!exec || src_ok, "the source space's flags"),
             (
@@ -686,6 +707,10 @@ impl<
             (
                 self.st_sha_fin.q.val() == (first && self.opd[11].q.val()),
                 "SHA-256's finish strobe",
+            ),
+            (
+                self.st_flags.q.val() == (first && self.opd[21].q.val()),
+                "FLAGS' write strobe",
             ),
             (
                 self.st_sha_init.q.val() == (first && self.opd[10].q.val()),
@@ -770,6 +795,7 @@ impl<
             st_raw8,
             st_to_sha,
             st_sha_fin,
+            st_flags,
             st_sha_init,
             st_eng_start
         );
@@ -821,6 +847,11 @@ impl<
         // LUT before i_inc.)
         self.to_sha.next = self.dsp.val() == self.c_sp_sha.val();
         self.stall.next = self.st_stream_mv.q.val() && self.to_sha.val() && self.sha.busy.val();
+        self.mv_last.next = self.st_stream_mv.q.val() && self.last.q.val() && !self.stall.val();
+        self.raw_last.next = (self.phase.q.val() == DPhase::Raw)
+            && !self.sha.busy.val()
+            && (self.bitc.q.val() == 7)
+            && self.last.q.val();
         // The read index: 0 in the first cycle (Fetch clears i), else i + 1
         // (i on a stall).
         self.i_inc.next = !self.stall.val() && self.st_not_start.q.val();
@@ -859,12 +890,9 @@ impl<
         self.q_reg.next = self.sadr.val().get_bits::<5>(5);
         self.pol_addr.next = bit_cast::<10, 3>(self.slot_r.q.val());
         // Byte read from each operand's space (one cycle after its address).
-        self.src[1].d.next = self.ssp.val() == self.c_sp_tx.val();
-        self.src[2].d.next = self.ssp.val() == self.c_sp_slot.val();
-        self.src[3].d.next = self.ssp.val() == self.c_sp_const.val();
-        self.src[4].d.next = self.ssp.val() == self.c_sp_sha.val();
-        self.src[5].d.next = self.ssp.val() == self.c_sp_eng.val();
-        self.src[6].d.next = self.ssp.val() == self.c_sp_raw.val();
+        for k in 1..7 {
+            self.src[k].d.next = self.ssp.val() == self.c_src[k].val();
+        }
         self.src[0].d.next = !(self.src[1].d.val()
             || self.src[2].d.val()
             || self.src[3].d.val()
@@ -1020,7 +1048,7 @@ impl<
                         // MOVE
                         if self.ilen.val() != 0 {
                             self.phase.d.next = DPhase::Stream;
-                            if self.ssp.val() == self.c_sp_raw.val() {
+                            if self.src[6].q.val() {
                                 self.phase.d.next = DPhase::Raw;
                             }
                         }
@@ -1097,14 +1125,7 @@ impl<
                         self.carry.d.next = true;
                         self.phase.d.next = DPhase::Inc;
                     } else if self.opd[21].q.val() {
-                        // FLAGS
-                        self.txm.write_enable.next = true;
-                        self.txm.write_address.next = bit_cast::<8, 11>(self.dadr.val());
-                        self.txm.write_data.next = self.c_static_flags.val();
-                        if self.health.failed.val() {
-                            self.txm.write_data.next =
-                                self.c_static_flags.val() | self.c_flag_rng_failed.val();
-                        }
+                        // FLAGS (its write is below, on st_flags).
                     } else {
                         // SEC_CM: DECODE.ILLEGAL_HALTS
                         self.finish.next = true;
@@ -1121,7 +1142,7 @@ impl<
                         self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
                     }
                     if self.opd[4].q.val() {
-                        if self.rxm.read_data.val() >= self.c_slots.val() {
+                        if (self.rxm.read_data.val() & self.c_slot_hi.val()) != 0 {
                             self.act_fail.next = true;
                             self.finish.next = true;
                             self.fin_status.next = self.s_bad_slot.val();
@@ -1180,7 +1201,7 @@ impl<
                             self.do_write.next = true;
                             self.i_n.next = self.i.q.val() + 1;
                             self.last.d.next = self.last_next.val();
-                            if self.last.q.val() && self.to_sha.val() && self.sha.fills.val() {
+                            if self.mv_last.val() && self.to_sha.val() && self.sha.fills.val() {
                                 self.phase.d.next = DPhase::WaitSha;
                             }
                         }
@@ -1197,7 +1218,7 @@ impl<
                             self.do_write.next = true;
                             self.i_n.next = self.i.q.val() + 1;
                             self.last.d.next = self.last_next.val();
-                            if self.last.q.val() && self.sha.fills.val() {
+                            if self.raw_last.val() && self.sha.fills.val() {
                                 self.phase.d.next = DPhase::WaitSha;
                             }
                         }
@@ -1239,6 +1260,14 @@ impl<
         self.sha.finish.next = self.st_sha_fin.q.val();
         self.sha.init.next = self.st_sha_init.q.val();
         self.engine.start.next = self.st_eng_start.q.val();
+        if self.st_flags.q.val() {
+            self.txm.write_enable.next = true;
+            self.txm.write_address.next = bit_cast::<8, 11>(self.dadr.val());
+            self.txm.write_data.next = self.c_static_flags.val();
+            if self.health.failed.val() {
+                self.txm.write_data.next = self.c_static_flags.val() | self.c_flag_rng_failed.val();
+            }
+        }
         if self.do_write.val() {
             if self.dsp.val() == self.c_sp_tx.val() {
                 self.txm.write_enable.next = true;
@@ -1318,15 +1347,8 @@ impl<
             || self.opd[21].q.val();
         self.retire.next = (self.cstate.q.val() == CState::Exec)
             && (((self.phase.q.val() == DPhase::Start) && self.ret_start.val())
-                || (self.st_stream_mv.q.val()
-                    && self.last.q.val()
-                    && !self.stall.val()
-                    && !(self.to_sha.val() && self.sha.fills.val()))
-                || ((self.phase.q.val() == DPhase::Raw)
-                    && !self.sha.busy.val()
-                    && (self.bitc.q.val() == 7)
-                    && self.last.q.val()
-                    && !self.sha.fills.val())
+                || (self.mv_last.val() && !(self.to_sha.val() && self.sha.fills.val()))
+                || (self.raw_last.val() && !self.sha.fills.val())
                 || ((self.phase.q.val() == DPhase::WaitSha) && self.sha.ends.val())
                 || ((self.phase.q.val() == DPhase::WaitEngine) && self.engine.done.val())
                 || ((self.phase.q.val() == DPhase::Inc) && (self.r.q.val() == 3)));
@@ -1579,6 +1601,7 @@ impl<
         self.st_sha_fin.d.next = self.start_n.val() && self.opd[11].d.val();
         self.st_sha_init.d.next = self.start_n.val() && self.opd[10].d.val();
         self.st_eng_start.d.next = self.start_n.val() && self.opd[2].d.val();
+        self.st_flags.d.next = self.start_n.val() && self.opd[21].d.val();
         // ---- Outputs ----
         self.miso.next = self.spi.miso.val();
         self.busy.next = self.cstate.q.val() != CState::Idle;

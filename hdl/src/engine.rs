@@ -239,8 +239,6 @@ pub struct Engine<
     ttop: DFF<Bits<24>>,
     carry: DFF<Bits<24>>,
     mreg: DFF<Bits<16>>,
-    red_one: [DFF<Bit>; L],
-    red_ffff: [DFF<Bit>; L],
     mff: DFF<Bits<32>>,
     mword: Signal<Local, Bits<32>>,
     dborrow: DFF<Bit>,
@@ -338,6 +336,11 @@ pub struct Engine<
     ws_a: DFF<Bit>,
     ws_t: DFF<Bit>,
     ws_late: DFF<Bit>,
+    // An instruction writes the register file in this cycle (its write
+    // enable, write-protect table included, registered from the next state
+    // so that neither the phase logic nor the table sits before the block
+    // RAM's write clock enable; the host's writes while idle are apart).
+    we_x: DFF<Bit>,
     g_host: Signal<Local, Bits<RB>>,
     g_breg: Signal<Local, Bits<RB>>,
     g_b: Signal<Local, Bits<RB>>,
@@ -392,6 +395,12 @@ pub struct Engine<
     lane_y: Signal<Local, Bits<CH>>,
     red_on: Signal<Local, Bit>,
     pw: Signal<Local, Bits<16>>,
+    // The lanes' p' words are 1 / 0xffff in the chunk after the current
+    // one (registered from the next chunk, so that the reduction term's
+    // selects for the next cycle are a LUT or two after flip-flops, not
+    // after the next chunk's logic and the table).
+    pa_one: [DFF<Bit>; L],
+    pa_ffff: [DFF<Bit>; L],
     window: Signal<Local, Bits<SW>>,
     win_comb: Signal<Local, Bits<SW>>,
     window_r: DFF<Bits<SW>>,
@@ -420,6 +429,13 @@ pub struct Engine<
     c_p: Constant<Bits<256>>,
     c_n: Constant<Bits<256>>,
     c_pprime: Constant<Bits<256>>,
+    // p' a chunk on (the words of the chunk after a given one).
+    c_pprime_on: Constant<Bits<256>>,
+    // The lanes whose word of p' in chunk 0 is 1, and 0xffff (none for
+    // L <= 4). After a pass's last chunk, where m is loaded, these lanes'
+    // reduction term takes m's next value; the others read its register.
+    c_red0: Constant<Bits<L>>,
+    c_red0_ffff: Constant<Bits<L>>,
     c_nprime: Constant<Bits<16>>,
     c_ch: Constant<Bits<9>>,
     c_ch1: Constant<Bits<9>>,
@@ -511,6 +527,8 @@ impl<
         let pprime = consts::P.adc(&U256::ONE).0; // p + 1, then shifted by a word
         let mut pp = [0u16; 16];
         pp[..15].copy_from_slice(&pprime.0[1..16]);
+        let mut pp_on = [0u16; 16];
+        pp_on[..16 - L].copy_from_slice(&pp[L..]);
         let win_mask: Bits<CH> = if L == 1 {
             0u64.into()
         } else {
@@ -560,8 +578,6 @@ impl<
             ttop: Default::default(),
             carry: Default::default(),
             mreg: Default::default(),
-            red_one: array_init::array_init(|_| Default::default()),
-            red_ffff: array_init::array_init(|_| Default::default()),
             mff: Default::default(),
             mword: Default::default(),
             dborrow: Default::default(),
@@ -619,6 +635,7 @@ impl<
             ws_a: Default::default(),
             ws_t: Default::default(),
             ws_late: Default::default(),
+            we_x: Default::default(),
             g_host: Default::default(),
             g_breg: Default::default(),
             g_b: Default::default(),
@@ -634,6 +651,8 @@ impl<
             wx: Default::default(),
             wy: Default::default(),
             pw: Default::default(),
+            pa_one: array_init::array_init(|_| Default::default()),
+            pa_ffff: array_init::array_init(|_| Default::default()),
             ir: Default::default(),
             opc: Default::default(),
             opk: Default::default(),
@@ -720,6 +739,9 @@ impl<
             c_p: k256(&consts::P),
             c_n: k256(&consts::N),
             c_pprime: k256(&U256(pp)),
+            c_pprime_on: k256(&U256(pp_on)),
+            c_red0: k((0..L).filter(|&l| pp[l] == 1).map(|l| 1u64 << l).sum()),
+            c_red0_ffff: k((0..L).filter(|&l| pp[l] == 0xffff).map(|l| 1u64 << l).sum()),
             c_nprime: k(consts::N_NEG_INV as u64),
             c_ch: k(CH as u64),
             c_ch1: k(CH as u64 + 1),
@@ -853,6 +875,11 @@ impl<
                 selects.iter().all(|(reg, decoded)| reg == decoded),
                 "the write data's selects",
             ),
+            (
+                self.we_x.q.val()
+                    == (self.w_en.val() && self.c_writable.val().get_bit(self.w_reg.val().index())),
+                "the registered write enable",
+            ),
             (self.nx_chunk.val() == self.chunk_n.val(), "the next chunk"),
             (
                 self.nx_passr.val() == (phase_n == Phase::PassR),
@@ -873,6 +900,17 @@ impl<
             (
                 !exec || self.red_on.val() == (into_pass && !self.modn.val() && pass_n != 0),
                 "the next reduction",
+            ),
+            (
+                !exec
+                    || !self.red_on.val()
+                    || (0..L).all(|l| {
+                        let off = self.chunk_n.val().index() * CH + 16 * l;
+                        let w = self.c_pprime.val().get_bits::<16>(off);
+                        self.lanes[l].one.val() == (w == 1)
+                            && self.lanes[l].ffff.val() == (w == 0xffff)
+                    }),
+                "the next reduction term's selects",
             ),
             (
                 !exec
@@ -910,15 +948,15 @@ impl<
             t_valid, t_pc, t_dest, t_digest, done_r, lastc, lastr, pass16, pass15, opk_r, modn_r,
             add_r, addsub_r, tvs_r, mrow, mchunk, mprev, wfirst, in_stream, in_pass0, in_passr,
             in_quot, near_end, window_r, cswf_r, ws_host_n, ws_breg, ws_b, ws_a, ws_t, ws_late,
-            mp_r, mpc_r, prc_r, ms_r, ra_tgt, ra_ret
+            we_x, mp_r, mpc_r, prc_r, ms_r, ra_tgt, ra_ret
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
             self.stack[i].d.next = self.stack[i].q.val();
         }
         for l in 0..L {
-            self.red_one[l].clock.next = self.clock.val();
-            self.red_ffff[l].clock.next = self.clock.val();
+            self.pa_one[l].clock.next = self.clock.val();
+            self.pa_ffff[l].clock.next = self.clock.val();
         }
         self.rf.clock.next = self.clock.val();
         self.rom.clock.next = self.clock.val();
@@ -1032,10 +1070,10 @@ impl<
             self.window.next = self.window_r.q.val();
         }
         // The window, the carry and lane 0's product, all from flip-flops,
-        // in a carry-save step of their own, so that lane 0's reduction
-        // term (a multiplexer after its select flip-flops) enters only the
-        // last carry-save level before the chain (yosys' own tree of the
-        // four put it first).
+        // in a carry-save step of their own; lane 0's reduction term (a
+        // register of the lane) enters the last carry-save level before the
+        // chain. (When it was a multiplexer after its selects, yosys' own
+        // tree of the four put it first.)
         self.cs_carry.next = bit_cast::<SW, 24>(self.carry.q.val());
         self.cs_s.next = self.window.val() ^ self.cs_carry.val() ^ self.lanes[0].out_p.val();
         self.cs_c.next = ((self.window.val() & self.cs_carry.val())
@@ -1801,17 +1839,27 @@ impl<
             self.lanes[l].x.next = self.lane_x.val();
             self.lanes[l].y.next = self.lane_y.val().get_bits::<16>(16 * l);
             // The sparse reduction words p'_w at the lane's position, for
-            // the next cycle: in the multiply passes mod p but pass 0.
+            // the next cycle: in the multiply passes mod p but pass 0. With
+            // reduction on, the next chunk is the one after this (pa_*) or,
+            // after a last chunk, chunk 0.
             self.pw.next = self
-                .c_pprime
+                .c_pprime_on
                 .val()
                 .get_bits::<16>(self.chunk_off.val().index() + 16 * l);
-            self.red_one[l].d.next = self.red_on.val() && (self.pw.val() == 1);
-            self.red_ffff[l].d.next = self.red_on.val() && (self.pw.val() == 0xffff);
+            self.pa_one[l].d.next = self.pw.val() == 1;
+            self.pa_ffff[l].d.next = self.pw.val() == 0xffff;
+            self.lanes[l].one.next = self.red_on.val()
+                && ((!self.lastc.q.val() && self.pa_one[l].q.val())
+                    || (self.lastc.q.val() && self.c_red0.val().get_bit(l)));
+            self.lanes[l].ffff.next = self.red_on.val()
+                && ((!self.lastc.q.val() && self.pa_ffff[l].q.val())
+                    || (self.lastc.q.val() && self.c_red0_ffff.val().get_bit(l)));
             self.lanes[l].m.next = self.mreg.q.val();
             self.lanes[l].mff.next = self.mff.q.val();
-            self.lanes[l].one.next = self.red_one[l].q.val();
-            self.lanes[l].ffff.next = self.red_ffff[l].q.val();
+            if self.c_red0.val().get_bit(l) || self.c_red0_ffff.val().get_bit(l) {
+                self.lanes[l].m.next = self.mreg.d.val();
+                self.lanes[l].mff.next = self.mff.d.val();
+            }
         }
         // The quotient step mod n: q = t0 n' in lane 0 (reduction is off mod
         // n), fed in the multiply pass's last chunk, where the new T's chunk
@@ -1870,10 +1918,10 @@ impl<
         self.rf.waddr.next = (bit_cast::<AW, 5>(self.w_reg.val()) << self.c_log2r.val())
             | bit_cast::<AW, 4>(self.w_row.val());
         self.rf.wdata.next = self.w_data.val();
-        // SEC_CM: CONST.WRITE_PROTECT (a table of the writable registers:
-        // a comparison would become a carry chain on the write enable).
-        self.rf.we.next =
-            self.w_en.val() && self.c_writable.val().get_bit(self.w_reg.val().index());
+        // SEC_CM: CONST.WRITE_PROTECT (a table of the writable registers,
+        // applied in we_x's next state: a comparison would become a carry
+        // chain on the write enable).
+        self.rf.we.next = self.we_x.q.val();
         self.host_reg.next = bit_cast::<5, AW>(self.host_waddr.val() >> self.c_log2r.val());
         if self.state.q.val() == EngState::Idle {
             self.rf.raddr_a.next = self.host_addr.val();
@@ -1885,17 +1933,19 @@ impl<
             self.state.d.next = EngState::Idle;
         }
         // The write data's selects for the next cycle, from its state (the
-        // final values of the state's, phase's, flag's and the decode's
-        // inputs, so after all their assignments): idle, the host's data;
-        // the late choice (ADD / SUB streaming, WriteA); WriteB without F,
-        // Breg; streaming, port B with CSWAP's F, else port A; else Treg.
+        // final values of the state's, phase's and the decode's inputs, so
+        // after all their assignments): idle, the host's data; the late
+        // choice (ADD / SUB streaming, WriteA); WriteB without F, Breg;
+        // streaming, port B with CSWAP's F, else port A; else Treg. (F is
+        // read from its register, not its late next value: WriteB is
+        // CSWAP's, and F holds from its decode to its retirement.)
         self.ws_host_n.d.next = self.state.d.val() != EngState::Idle;
         self.ws_late.d.next = (self.state.d.val() == EngState::Exec)
             && (((self.phase.d.val() == Phase::Stream) && self.addsub_r.d.val())
                 || (self.phase.d.val() == Phase::WriteA));
         self.ws_breg.d.next = (self.state.d.val() != EngState::Idle)
             && (self.phase.d.val() == Phase::WriteB)
-            && !self.flag.d.val();
+            && !self.flag.q.val();
         self.ws_b.d.next = (self.state.d.val() != EngState::Idle)
             && (self.phase.d.val() == Phase::Stream)
             && !self.ws_late.d.val()
@@ -1907,7 +1957,24 @@ impl<
         self.ws_t.d.next = (self.state.d.val() != EngState::Idle)
             && !self.ws_late.d.val()
             && (self.phase.d.val() != Phase::Stream)
-            && ((self.phase.d.val() != Phase::WriteB) || self.flag.d.val());
+            && ((self.phase.d.val() != Phase::WriteB) || self.flag.q.val());
+        // The write enable, likewise: as the phases set w_en and w_reg
+        // (the instruction word, so rd / ra / rb, holds from Fetch to the
+        // retirement, and the next cycle is in Exec only from Fetch or Exec).
+        self.we_x.d.next = (self.state.d.val() == EngState::Exec)
+            && (((self.phase.d.val() == Phase::Stream)
+                && (((self.opk_r.d.val() == Op::Copy)
+                    && self.c_writable.val().get_bit(self.rd.val().index()))
+                    || ((self.opk_r.d.val() == Op::Cswap)
+                        && self.c_writable.val().get_bit(self.ra.val().index()))
+                    || (self.lastr.d.val()
+                        && self.addsub_r.d.val()
+                        && !self.c_late_carries.val()
+                        && self.c_writable.val().get_bit(self.rd.val().index()))))
+                || ((self.phase.d.val() == Phase::WriteA)
+                    && self.c_writable.val().get_bit(self.rd.val().index()))
+                || ((self.phase.d.val() == Phase::WriteB)
+                    && self.c_writable.val().get_bit(self.rb.val().index())));
         // The microcode address's selects, likewise (see their fields;
         // Start's decode of the instruction).
         self.ra_tgt.d.next = (self.state.d.val() == EngState::Exec)

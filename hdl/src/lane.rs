@@ -9,8 +9,9 @@ use rust_hdl::prelude::*;
 /// the last clock edge (the engine feeds each chunk's operands a cycle
 /// ahead, so no multiplier sits on the chunk sum's path), and `red` = m
 /// when the lane's word of p' is 1, m * 0xffff when it is 0xffff, else 0
-/// (p' = (p + 1) / 2^16 has only those words; the engine says which, a
-/// cycle ahead).
+/// (p' = (p + 1) / 2^16 has only those words). The engine gives the next
+/// cycle's m and selects, and `red` is registered like the product: no
+/// multiplexer (nor its selects' fan-out) sits before the chunk sum.
 #[derive(LogicBlock)]
 pub struct Lane<const SW: usize> {
     /// Clock.
@@ -19,14 +20,15 @@ pub struct Lane<const SW: usize> {
     pub x: Signal<In, Bits<16>>,
     /// Multiplier word for the next cycle (of B, of the modulus, or n').
     pub y: Signal<In, Bits<16>>,
-    /// Reduction multiplier m.
+    /// Reduction multiplier m for the next cycle.
     pub m: Signal<In, Bits<16>>,
-    /// m * 0xffff (the engine registers it with m: a subtraction fewer on
-    /// the chunk sum's path).
+    /// m * 0xffff for the next cycle (the engine registers it with m).
     pub mff: Signal<In, Bits<32>>,
-    /// The p' word at this lane's position is 1 (and reduction is on).
+    /// In the next cycle the p' word at this lane's position is 1 (and
+    /// reduction is on).
     pub one: Signal<In, Bit>,
-    /// The p' word at this lane's position is 0xffff (and reduction is on).
+    /// In the next cycle the p' word at this lane's position is 0xffff (and
+    /// reduction is on).
     pub ffff: Signal<In, Bit>,
     /// The lane's product in the chunk sum (P << 16 l).
     pub out_p: Signal<Out, Bits<SW>>,
@@ -36,8 +38,7 @@ pub struct Lane<const SW: usize> {
     /// The registered product P (the quotient step reads its low word).
     pub product: Signal<Out, Bits<32>>,
     prod: DFF<Bits<32>>,
-    m32: Signal<Local, Bits<32>>,
-    red: Signal<Local, Bits<32>>,
+    red: DFF<Bits<32>>,
     shift: Constant<Bits<8>>,
 }
 
@@ -57,7 +58,6 @@ impl<const SW: usize> Lane<SW> {
             out_r: Default::default(),
             product: Default::default(),
             prod: Default::default(),
-            m32: Default::default(),
             red: Default::default(),
             shift: Constant::new(((16 * l) as u64).into()),
         }
@@ -68,18 +68,19 @@ impl<const SW: usize> Logic for Lane<SW> {
     #[hdl_gen]
     fn update(&mut self) {
         // No enable or reset: yosys can place the register in the DSP.
-        dff_setup!(self, clock, prod);
+        dff_setup!(self, clock, prod, red);
         self.prod.d.next = self.x.val() * self.y.val();
         self.product.next = self.prod.q.val();
-        self.m32.next = bit_cast::<32, 16>(self.m.val());
-        self.red.next = 0.into();
+        // (0 is the outermost choice, so that it is the register's
+        // synchronous reset and not a LUT input.)
+        self.red.d.next = self.mff.val();
         if self.one.val() {
-            self.red.next = self.m32.val();
+            self.red.d.next = bit_cast::<32, 16>(self.m.val());
         }
-        if self.ffff.val() {
-            self.red.next = self.mff.val();
+        if !self.one.val() && !self.ffff.val() {
+            self.red.d.next = 0.into();
         }
         self.out_p.next = bit_cast::<SW, 32>(self.prod.q.val()) << self.shift.val();
-        self.out_r.next = bit_cast::<SW, 32>(self.red.val()) << self.shift.val();
+        self.out_r.next = bit_cast::<SW, 32>(self.red.q.val()) << self.shift.val();
     }
 }

@@ -102,14 +102,14 @@ pub struct Sha256 {
     round: DFF<Bits<7>>,
     compressing: DFF<Bit>,
     padding: DFF<Bit>,
-    pad_idx: DFF<Bits<7>>,
-    pad_len: DFF<Bits<7>>,
+    // Padding bytes left, the one pad_byte holds included.
+    pad_left: DFF<Bits<7>>,
     pad_byte: DFF<Bits<8>>,
     count: DFF<Bits<16>>,
     fill: DFF<Bits<6>>,
-    bitlen: Signal<Local, Bits<64>>,
-    pidx: Signal<Local, Bits<7>>,
-    pj: Signal<Local, Bits<7>>,
+    // The message length in bits, shifted up two bytes.
+    bitlen_up: Signal<Local, Bits<64>>,
+    pad_tail: Signal<Local, Bit>,
     pad6: Signal<Local, Bits<6>>,
     inbyte: Signal<Local, Bits<8>>,
     take: Signal<Local, Bit>,
@@ -198,14 +198,12 @@ impl Default for Sha256 {
             round: Default::default(),
             compressing: Default::default(),
             padding: Default::default(),
-            pad_idx: Default::default(),
-            pad_len: Default::default(),
+            pad_left: Default::default(),
             pad_byte: Default::default(),
             count: Default::default(),
             fill: Default::default(),
-            bitlen: Default::default(),
-            pidx: Default::default(),
-            pj: Default::default(),
+            bitlen_up: Default::default(),
+            pad_tail: Default::default(),
             pad6: Default::default(),
             inbyte: Default::default(),
             take: Default::default(),
@@ -261,8 +259,7 @@ impl Logic for Sha256 {
             round,
             compressing,
             padding,
-            pad_idx,
-            pad_len,
+            pad_left,
             pad_byte,
             count,
             fill,
@@ -341,24 +338,29 @@ impl Logic for Sha256 {
 
         // The byte taken this cycle: a message byte or a padding byte.
         // Padding bytes: 0x80 in the cycle of `finish`, then pad_byte, a
-        // register that holds the byte at pad_idx (zeros, then the message
+        // register that holds the next padding byte (zeros, then the message
         // length in bits, big-endian, as the last 8 bytes) so that no
         // arithmetic sits between `wr` / `finish` and the schedule memory.
-        // It is loaded with the byte after the one taken: index 1 when
+        // It is loaded with the byte after the one taken: the second when
         // padding starts is 0 (a length byte there would be bit-length byte
-        // 7, and the length fits 19 bits).
-        self.bitlen.next = bit_cast::<64, 16>(self.count.q.val()) << 3;
-        self.pidx.next = self.pad_idx.q.val() + 1;
-        // Its bit-length byte (low 3 bits: past the last byte it wraps, unused).
-        self.pj.next = self.pad_len.q.val() - 1 - self.pidx.val();
+        // 7, and the length fits 19 bits). With pad_left bytes left, the one
+        // taken included, the next is the tail's (pad_left <= 9) bit-length
+        // byte pad_left - 2: byte pad_left mod 8 of the bit length shifted
+        // up two bytes (so no subtraction; past the last byte it is byte 1,
+        // 0, unused), and pad_left <= 9 is written out as bit tests, not a
+        // comparison's carry chain.
+        self.bitlen_up.next = bit_cast::<64, 16>(self.count.q.val()) << 19;
+        self.pad_tail.next = (self.pad_left.q.val().get_bits::<3>(4) == 0)
+            && !(self.pad_left.q.val().get_bit(3)
+                && (self.pad_left.q.val().get_bit(2) || self.pad_left.q.val().get_bit(1)));
         self.pad_byte.d.next = 0.into();
         if self.padding.q.val() {
             self.pad_byte.d.next = self.pad_byte.q.val();
             if !self.compressing.q.val() {
                 self.pad_byte.d.next = 0.into();
-                if self.pidx.val() + 8 >= self.pad_len.q.val() {
-                    self.pad_byte.d.next = self.bitlen.val().get_bits::<8>(
-                        bit_cast::<9, 3>(self.pj.val().get_bits::<3>(0)).index() << 3,
+                if self.pad_tail.val() {
+                    self.pad_byte.d.next = self.bitlen_up.val().get_bits::<8>(
+                        bit_cast::<9, 3>(self.pad_left.q.val().get_bits::<3>(0)).index() << 3,
                     );
                 }
             }
@@ -380,10 +382,9 @@ impl Logic for Sha256 {
         self.block_full.d.next =
             self.full_any.q.val() || (self.full_in.q.val() && (self.wr.val() || self.finish.val()));
         if self.finish.val() && !self.padding.q.val() {
-            // P = (55 - m mod 64) mod 64 + 9
+            // P = (55 - m mod 64) mod 64 + 9 bytes, P - 1 after the 0x80.
             self.padding.d.next = true;
-            self.pad_idx.d.next = 1.into();
-            self.pad_len.d.next = bit_cast::<7, 6>(self.pad6.val()) + 9;
+            self.pad_left.d.next = bit_cast::<7, 6>(self.pad6.val()) + 8;
         }
         // Bytes gather in `stage`; a whole word goes into the schedule
         // memory (W[0] also into w0, the last two into wp1/wp2).
@@ -430,8 +431,8 @@ impl Logic for Sha256 {
                 self.count.d.next = self.count.q.val() + 1;
             }
             if self.padding.q.val() {
-                self.pad_idx.d.next = self.pad_idx.q.val() + 1;
-                if self.pad_idx.q.val() + 1 == self.pad_len.q.val() {
+                self.pad_left.d.next = self.pad_left.q.val() - 1;
+                if self.pad_left.q.val() == 1 {
                     self.padding.d.next = false;
                 }
             }

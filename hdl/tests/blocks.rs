@@ -80,7 +80,8 @@ proptest! {
         let mut l0 = ready(Lane::<40>::new(0));
         let mut l7 = ready(Lane::<152>::new(7));
         l0.x.next = (x as u64).into(); l0.y.next = (y as u64).into();
-        // m * 0xffff comes registered from the engine.
+        // m, m * 0xffff and the selects are the next cycle's (the lane
+        // registers the reduction term with the product).
         let mff: Bits<32> = (m as u64 * 0xffff).into();
         l0.m.next = (m as u64).into(); l0.mff.next = mff; l0.one.next = one; l0.ffff.next = ffff;
         l7.x.next = (x as u64).into(); l7.y.next = (y as u64).into();
