@@ -67,7 +67,7 @@ impl<const SW: usize> Lane<SW> {
 impl<const SW: usize> Logic for Lane<SW> {
     #[hdl_gen]
     fn update(&mut self) {
-        // No enable or reset: yosys can place the register in the DSP.
+        // (prod: no enable or reset, so yosys can place it in the DSP.)
         dff_setup!(self, clock, prod, red);
         self.prod.d.next = self.x.val() * self.y.val();
         self.product.next = self.prod.q.val();
