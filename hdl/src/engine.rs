@@ -341,6 +341,10 @@ pub struct Engine<
     // so that neither the phase logic nor the table sits before the block
     // RAM's write clock enable; the host's writes while idle are apart).
     we_x: DFF<Bit>,
+    // The instruction's registers rd / ra / rb are writable.
+    wr_rd: Signal<Local, Bit>,
+    wr_ra: Signal<Local, Bit>,
+    wr_rb: Signal<Local, Bit>,
     g_host: Signal<Local, Bits<RB>>,
     g_breg: Signal<Local, Bits<RB>>,
     g_b: Signal<Local, Bits<RB>>,
@@ -395,12 +399,13 @@ pub struct Engine<
     lane_y: Signal<Local, Bits<CH>>,
     red_on: Signal<Local, Bit>,
     pw: Signal<Local, Bits<16>>,
-    // The lanes' p' words are 1 / 0xffff in the chunk after the current
-    // one (registered from the next chunk, so that the reduction term's
-    // selects for the next cycle are a LUT or two after flip-flops, not
-    // after the next chunk's logic and the table).
-    pa_one: [DFF<Bit>; L],
-    pa_ffff: [DFF<Bit>; L],
+    // The lanes' reduction selects, registered from the next chunk. For
+    // registered lanes, p' is 1 / 0xffff in the chunk after the current one
+    // (so that the selects for the next cycle are a LUT or two after
+    // flip-flops, not after the next chunk's logic and the table); else
+    // the current cycle's selects.
+    sel_one: [DFF<Bit>; L],
+    sel_ffff: [DFF<Bit>; L],
     window: Signal<Local, Bits<SW>>,
     win_comb: Signal<Local, Bits<SW>>,
     window_r: DFF<Bits<SW>>,
@@ -429,13 +434,11 @@ pub struct Engine<
     c_p: Constant<Bits<256>>,
     c_n: Constant<Bits<256>>,
     c_pprime: Constant<Bits<256>>,
-    // p' a chunk on (the words of the chunk after a given one).
-    c_pprime_on: Constant<Bits<256>>,
-    // The lanes whose word of p' in chunk 0 is 1, and 0xffff (none for
-    // L <= 4). After a pass's last chunk, where m is loaded, these lanes'
-    // reduction term takes m's next value; the others read its register.
-    c_red0: Constant<Bits<L>>,
-    c_red0_ffff: Constant<Bits<L>>,
+    // The p' table the selects' registers read (a chunk on for registered
+    // lanes).
+    c_pprime_sel: Constant<Bits<256>>,
+    // The lanes register their reduction term (L <= 4).
+    c_lanes_reg: Constant<Bit>,
     c_nprime: Constant<Bits<16>>,
     c_ch: Constant<Bits<9>>,
     c_ch1: Constant<Bits<9>>,
@@ -527,8 +530,23 @@ impl<
         let pprime = consts::P.adc(&U256::ONE).0; // p + 1, then shifted by a word
         let mut pp = [0u16; 16];
         pp[..15].copy_from_slice(&pprime.0[1..16]);
-        let mut pp_on = [0u16; 16];
-        pp_on[..16 - L].copy_from_slice(&pp[L..]);
+        // The lanes register their reduction term where it pays: at L = 8
+        // its 256 flip-flops cost the ECP5's clock (lane.rs).
+        let lanes_reg = L <= 4;
+        // The table the selects' flip-flops read at the next chunk: p' a
+        // chunk on for registered lanes (the words of the chunk after it).
+        let mut pp_sel = pp;
+        if lanes_reg {
+            pp_sel = [0u16; 16];
+            pp_sel[..16 - L].copy_from_slice(&pp[L..]);
+        }
+        // After a pass's last chunk, where m is loaded, the next chunk is
+        // chunk 0: registered lanes take no reduction term there, so none
+        // needs m before its register (p' has words only at 5, 11, 13, 14).
+        assert!(
+            !lanes_reg || pp[..L].iter().all(|&w| w == 0),
+            "a registered lane with a word of p' in chunk 0"
+        );
         let win_mask: Bits<CH> = if L == 1 {
             0u64.into()
         } else {
@@ -553,7 +571,7 @@ impl<
             tr_digest: Default::default(),
             rf: RegFile::new(),
             rom: Rom::new(rom_words),
-            lanes: array_init::array_init(Lane::new),
+            lanes: array_init::array_init(|l| Lane::new(l, lanes_reg)),
             alu: RowAlu::new(),
             fold: RowDigest::new(),
             state: Default::default(),
@@ -636,6 +654,9 @@ impl<
             ws_t: Default::default(),
             ws_late: Default::default(),
             we_x: Default::default(),
+            wr_rd: Default::default(),
+            wr_ra: Default::default(),
+            wr_rb: Default::default(),
             g_host: Default::default(),
             g_breg: Default::default(),
             g_b: Default::default(),
@@ -651,8 +672,8 @@ impl<
             wx: Default::default(),
             wy: Default::default(),
             pw: Default::default(),
-            pa_one: array_init::array_init(|_| Default::default()),
-            pa_ffff: array_init::array_init(|_| Default::default()),
+            sel_one: array_init::array_init(|_| Default::default()),
+            sel_ffff: array_init::array_init(|_| Default::default()),
             ir: Default::default(),
             opc: Default::default(),
             opk: Default::default(),
@@ -739,9 +760,8 @@ impl<
             c_p: k256(&consts::P),
             c_n: k256(&consts::N),
             c_pprime: k256(&U256(pp)),
-            c_pprime_on: k256(&U256(pp_on)),
-            c_red0: k((0..L).filter(|&l| pp[l] == 1).map(|l| 1u64 << l).sum()),
-            c_red0_ffff: k((0..L).filter(|&l| pp[l] == 0xffff).map(|l| 1u64 << l).sum()),
+            c_pprime_sel: k256(&U256(pp_sel)),
+            c_lanes_reg: Constant::new(lanes_reg),
             c_nprime: k(consts::N_NEG_INV as u64),
             c_ch: k(CH as u64),
             c_ch1: k(CH as u64 + 1),
@@ -903,12 +923,16 @@ impl<
             ),
             (
                 !exec
-                    || !self.red_on.val()
                     || (0..L).all(|l| {
                         let off = self.chunk_n.val().index() * CH + 16 * l;
                         let w = self.c_pprime.val().get_bits::<16>(off);
-                        self.lanes[l].one.val() == (w == 1)
-                            && self.lanes[l].ffff.val() == (w == 0xffff)
+                        let on = self.red_on.val();
+                        let (one, ffff) = if self.c_lanes_reg.val() {
+                            (self.lanes[l].one.val(), self.lanes[l].ffff.val())
+                        } else {
+                            (self.sel_one[l].d.val(), self.sel_ffff[l].d.val())
+                        };
+                        one == (on && w == 1) && ffff == (on && w == 0xffff)
                     }),
                 "the next reduction term's selects",
             ),
@@ -955,8 +979,8 @@ impl<
             self.stack[i].d.next = self.stack[i].q.val();
         }
         for l in 0..L {
-            self.pa_one[l].clock.next = self.clock.val();
-            self.pa_ffff[l].clock.next = self.clock.val();
+            self.sel_one[l].clock.next = self.clock.val();
+            self.sel_ffff[l].clock.next = self.clock.val();
         }
         self.rf.clock.next = self.clock.val();
         self.rom.clock.next = self.clock.val();
@@ -1071,9 +1095,9 @@ impl<
         }
         // The window, the carry and lane 0's product, all from flip-flops,
         // in a carry-save step of their own; lane 0's reduction term (a
-        // register of the lane) enters the last carry-save level before the
-        // chain. (When it was a multiplexer after its selects, yosys' own
-        // tree of the four put it first.)
+        // register of the lane, or a multiplexer after flip-flops) enters
+        // the last carry-save level before the chain (yosys' own tree of the
+        // four put it first).
         self.cs_carry.next = bit_cast::<SW, 24>(self.carry.q.val());
         self.cs_s.next = self.window.val() ^ self.cs_carry.val() ^ self.lanes[0].out_p.val();
         self.cs_c.next = ((self.window.val() & self.cs_carry.val())
@@ -1838,28 +1862,32 @@ impl<
             self.lanes[l].clock.next = self.clock.val();
             self.lanes[l].x.next = self.lane_x.val();
             self.lanes[l].y.next = self.lane_y.val().get_bits::<16>(16 * l);
-            // The sparse reduction words p'_w at the lane's position, for
-            // the next cycle: in the multiply passes mod p but pass 0. With
-            // reduction on, the next chunk is the one after this (pa_*) or,
-            // after a last chunk, chunk 0.
+            // The sparse reduction words p'_w at the lane's position: in the
+            // multiply passes mod p but pass 0. Registered lanes take the
+            // next cycle's: with reduction on, the next chunk is the one
+            // after this (sel_*) or, after a last chunk, chunk 0, where
+            // they take no term (asserted in new()). The others take this
+            // cycle's, registered at the last edge.
             self.pw.next = self
-                .c_pprime_on
+                .c_pprime_sel
                 .val()
                 .get_bits::<16>(self.chunk_off.val().index() + 16 * l);
-            self.pa_one[l].d.next = self.pw.val() == 1;
-            self.pa_ffff[l].d.next = self.pw.val() == 0xffff;
-            self.lanes[l].one.next = self.red_on.val()
-                && ((!self.lastc.q.val() && self.pa_one[l].q.val())
-                    || (self.lastc.q.val() && self.c_red0.val().get_bit(l)));
-            self.lanes[l].ffff.next = self.red_on.val()
-                && ((!self.lastc.q.val() && self.pa_ffff[l].q.val())
-                    || (self.lastc.q.val() && self.c_red0_ffff.val().get_bit(l)));
+            self.sel_one[l].d.next =
+                (self.c_lanes_reg.val() || self.red_on.val()) && (self.pw.val() == 1);
+            self.sel_ffff[l].d.next =
+                (self.c_lanes_reg.val() || self.red_on.val()) && (self.pw.val() == 0xffff);
+            self.lanes[l].one.next = self.sel_one[l].q.val();
+            self.lanes[l].ffff.next = self.sel_ffff[l].q.val();
+            if self.c_lanes_reg.val() {
+                self.lanes[l].one.next =
+                    self.red_on.val() && !self.lastc.q.val() && self.sel_one[l].q.val();
+                self.lanes[l].ffff.next =
+                    self.red_on.val() && !self.lastc.q.val() && self.sel_ffff[l].q.val();
+            }
+            // (m holds through a pass: the registered lanes' next m is this
+            // one but after a last chunk, where they take no term.)
             self.lanes[l].m.next = self.mreg.q.val();
             self.lanes[l].mff.next = self.mff.q.val();
-            if self.c_red0.val().get_bit(l) || self.c_red0_ffff.val().get_bit(l) {
-                self.lanes[l].m.next = self.mreg.d.val();
-                self.lanes[l].mff.next = self.mff.d.val();
-            }
         }
         // The quotient step mod n: q = t0 n' in lane 0 (reduction is off mod
         // n), fed in the multiply pass's last chunk, where the new T's chunk
@@ -1961,20 +1989,19 @@ impl<
         // The write enable, likewise: as the phases set w_en and w_reg
         // (the instruction word, so rd / ra / rb, holds from Fetch to the
         // retirement, and the next cycle is in Exec only from Fetch or Exec).
+        self.wr_rd.next = self.c_writable.val().get_bit(self.rd.val().index());
+        self.wr_ra.next = self.c_writable.val().get_bit(self.ra.val().index());
+        self.wr_rb.next = self.c_writable.val().get_bit(self.rb.val().index());
         self.we_x.d.next = (self.state.d.val() == EngState::Exec)
             && (((self.phase.d.val() == Phase::Stream)
-                && (((self.opk_r.d.val() == Op::Copy)
-                    && self.c_writable.val().get_bit(self.rd.val().index()))
-                    || ((self.opk_r.d.val() == Op::Cswap)
-                        && self.c_writable.val().get_bit(self.ra.val().index()))
+                && (((self.opk_r.d.val() == Op::Copy) && self.wr_rd.val())
+                    || ((self.opk_r.d.val() == Op::Cswap) && self.wr_ra.val())
                     || (self.lastr.d.val()
                         && self.addsub_r.d.val()
                         && !self.c_late_carries.val()
-                        && self.c_writable.val().get_bit(self.rd.val().index()))))
-                || ((self.phase.d.val() == Phase::WriteA)
-                    && self.c_writable.val().get_bit(self.rd.val().index()))
-                || ((self.phase.d.val() == Phase::WriteB)
-                    && self.c_writable.val().get_bit(self.rb.val().index())));
+                        && self.wr_rd.val())))
+                || ((self.phase.d.val() == Phase::WriteA) && self.wr_rd.val())
+                || ((self.phase.d.val() == Phase::WriteB) && self.wr_rb.val()));
         // The microcode address's selects, likewise (see their fields;
         // Start's decode of the instruction).
         self.ra_tgt.d.next = (self.state.d.val() == EngState::Exec)

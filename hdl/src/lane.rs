@@ -9,9 +9,14 @@ use rust_hdl::prelude::*;
 /// the last clock edge (the engine feeds each chunk's operands a cycle
 /// ahead, so no multiplier sits on the chunk sum's path), and `red` = m
 /// when the lane's word of p' is 1, m * 0xffff when it is 0xffff, else 0
-/// (p' = (p + 1) / 2^16 has only those words). The engine gives the next
-/// cycle's m and selects, and `red` is registered like the product: no
-/// multiplexer (nor its selects' fan-out) sits before the chunk sum.
+/// (p' = (p + 1) / 2^16 has only those words).
+///
+/// A registered lane (the engine's choice at L <= 4) registers `red` like
+/// the product, from the next cycle's m and selects: no multiplexer (nor
+/// its selects' fan-out) before the chunk sum. Otherwise `red` is a
+/// multiplexer after this cycle's m and selects, which the engine takes
+/// from flip-flops: at L = 8 the 256 registers it would take cost the ECP5
+/// about 3 MHz (fpga/CLOCK-HISTORY.md).
 #[derive(LogicBlock)]
 pub struct Lane<const SW: usize> {
     /// Clock.
@@ -20,15 +25,15 @@ pub struct Lane<const SW: usize> {
     pub x: Signal<In, Bits<16>>,
     /// Multiplier word for the next cycle (of B, of the modulus, or n').
     pub y: Signal<In, Bits<16>>,
-    /// Reduction multiplier m for the next cycle.
+    /// Reduction multiplier m (the next cycle's in a registered lane).
     pub m: Signal<In, Bits<16>>,
-    /// m * 0xffff for the next cycle (the engine registers it with m).
+    /// m * 0xffff (the engine registers it with m), of the same cycle as m.
     pub mff: Signal<In, Bits<32>>,
-    /// In the next cycle the p' word at this lane's position is 1 (and
-    /// reduction is on).
+    /// The p' word at this lane's position is 1 (and reduction is on), in
+    /// the same cycle as m.
     pub one: Signal<In, Bit>,
-    /// In the next cycle the p' word at this lane's position is 0xffff (and
-    /// reduction is on).
+    /// The p' word at this lane's position is 0xffff (and reduction is on),
+    /// in the same cycle as m.
     pub ffff: Signal<In, Bit>,
     /// The lane's product in the chunk sum (P << 16 l).
     pub out_p: Signal<Out, Bits<SW>>,
@@ -39,12 +44,16 @@ pub struct Lane<const SW: usize> {
     pub product: Signal<Out, Bits<32>>,
     prod: DFF<Bits<32>>,
     red: DFF<Bits<32>>,
+    red_c: Signal<Local, Bits<32>>,
     shift: Constant<Bits<8>>,
+    c_registered: Constant<Bit>,
 }
 
 impl<const SW: usize> Lane<SW> {
-    /// Lane number `l` (its output is shifted by 16 l bits).
-    pub fn new(l: usize) -> Self {
+    /// Lane number `l` (its output is shifted by 16 l bits); `registered`:
+    /// whether it registers its reduction term (then m and the selects are
+    /// the next cycle's).
+    pub fn new(l: usize, registered: bool) -> Self {
         assert!(SW >= 16 * l + 34, "sum width too small for lane {l}");
         Self {
             clock: Default::default(),
@@ -59,7 +68,9 @@ impl<const SW: usize> Lane<SW> {
             product: Default::default(),
             prod: Default::default(),
             red: Default::default(),
+            red_c: Default::default(),
             shift: Constant::new(((16 * l) as u64).into()),
+            c_registered: Constant::new(registered),
         }
     }
 }
@@ -80,7 +91,17 @@ impl<const SW: usize> Logic for Lane<SW> {
         if !self.one.val() && !self.ffff.val() {
             self.red.d.next = 0.into();
         }
+        self.red_c.next = 0.into();
+        if self.one.val() {
+            self.red_c.next = bit_cast::<32, 16>(self.m.val());
+        }
+        if self.ffff.val() {
+            self.red_c.next = self.mff.val();
+        }
         self.out_p.next = bit_cast::<SW, 32>(self.prod.q.val()) << self.shift.val();
-        self.out_r.next = bit_cast::<SW, 32>(self.red.q.val()) << self.shift.val();
+        self.out_r.next = bit_cast::<SW, 32>(self.red_c.val()) << self.shift.val();
+        if self.c_registered.val() {
+            self.out_r.next = bit_cast::<SW, 32>(self.red.q.val()) << self.shift.val();
+        }
     }
 }

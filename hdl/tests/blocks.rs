@@ -75,20 +75,29 @@ proptest! {
     fn lane_multiplies_and_adds_the_reduction_term(
         x in any::<u16>(), y in any::<u16>(), m in any::<u16>(),
         (one, ffff) in prop_oneof![Just((false, false)), Just((true, false)), Just((false, true))],
+        registered in any::<bool>(),
     ) {
-        // Lane 0 of the L=1 build and lane 7 of the L=8 build.
-        let mut l0 = ready(Lane::<40>::new(0));
-        let mut l7 = ready(Lane::<152>::new(7));
-        l0.x.next = (x as u64).into(); l0.y.next = (y as u64).into();
-        // m, m * 0xffff and the selects are the next cycle's (the lane
-        // registers the reduction term with the product).
+        // Lane 0 of the L=1 build and lane 7 of the L=8 build, each either
+        // registering its reduction term (as the engine's lanes at L <= 4)
+        // or not (L = 8).
+        let mut l0 = ready(Lane::<40>::new(0, registered));
+        let mut l7 = ready(Lane::<152>::new(7, registered));
         let mff: Bits<32> = (m as u64 * 0xffff).into();
-        l0.m.next = (m as u64).into(); l0.mff.next = mff; l0.one.next = one; l0.ffff.next = ffff;
-        l7.x.next = (x as u64).into(); l7.y.next = (y as u64).into();
-        l7.m.next = (m as u64).into(); l7.mff.next = mff; l7.one.next = one; l7.ffff.next = ffff;
-        // The product is registered: x and y are the next cycle's operands.
+        for lane_in in [&mut l0.x, &mut l7.x] { lane_in.next = (x as u64).into(); }
+        for lane_in in [&mut l0.y, &mut l7.y] { lane_in.next = (y as u64).into(); }
+        for lane_in in [&mut l0.m, &mut l7.m] { lane_in.next = (m as u64).into(); }
+        l0.mff.next = mff; l0.one.next = one; l0.ffff.next = ffff;
+        l7.mff.next = mff; l7.one.next = one; l7.ffff.next = ffff;
+        // Before the clock edge: no product yet (x and y are the next
+        // cycle's operands); the reduction term is there already unless
+        // the lane registers it (then m and the selects are the next
+        // cycle's too).
         settle(&mut l0);
+        settle(&mut l7);
         prop_assert_eq!(l0.product.val().to_u64(), 0);
+        let red_now = if registered { 0 } else { lane_expect(0, 0, m, one, ffff) };
+        prop_assert_eq!(l0.out_r.val().to_u64(), red_now);
+        prop_assert_eq!(l7.out_r.val().get_bits::<40>(112).to_u64(), red_now);
         for lane_clock in [true, false] {
             l0.clock.next = Clock { clk: lane_clock };
             l7.clock.next = Clock { clk: lane_clock };
@@ -309,9 +318,11 @@ fn generated_verilog_passes_yosys() {
     let check = |name: &str, v: String| {
         yosys_validate(name, &v).unwrap_or_else(|e| panic!("{name}: {e:?}"));
     };
-    let mut lane = Lane::<40>::new(0);
-    lane.connect_all();
-    check("scu_lane", generate_verilog(&lane));
+    for (name, registered) in [("scu_lane_reg", true), ("scu_lane", false)] {
+        let mut lane = Lane::<40>::new(0, registered);
+        lane.connect_all();
+        check(name, generate_verilog(&lane));
+    }
     let mut alu = RowAlu::<32, 36>::new();
     alu.connect_all();
     check("scu_rowalu", generate_verilog(&alu));
