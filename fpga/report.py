@@ -103,7 +103,9 @@ def main():
     print("Builds by `fpga/build.py` (yosys, nextpnr with a fixed seed, icepack / ecppack);")
     print("`--timing-allow-fail` so that a miss is reported, not hidden. The raw random bits")
     print("come from ring oscillators (`fpga/ro_entropy_*.v`); their entropy has not been")
-    print("measured on a board yet.")
+    print("measured on a board yet. A rebuild reproduces the bitstream hashes below (the")
+    print("attestation measurement) with the same tools, listed per build;")
+    print("`scripts/install-tools.sh` installs them (Debian 12's packages, the pinned yowasp wheel).")
     print()
     print("| build | logic cells | LUT4 | FF | DSP | block RAM | clock target | Fmax | fits | meets clock | engine LUT4 alone |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|")
@@ -130,7 +132,7 @@ def main():
                   f"`{r['measurement']}`; the test device patched from it `{r.get('device_bitstream_sha256')}`"
                   + rep.get(r.get("reproducible"), ""))
             if r.get("tools"):
-                print("  (tools: " + "; ".join(f"{k} {v}" for k, v in r["tools"].items()) + ")")
+                print("  (tools: " + "; ".join(f"{k}: {v}" for k, v in r["tools"].items()) + ")")
     for file, text in [
         ("personalisation.json", "ECP5 L=8: the template's slot-memory block RAM replaced by device B's"),
         ("personalisation-ice40.json", "UP5K L=1, `icebram`: the template's slot memory replaced by device B's"),
