@@ -29,7 +29,9 @@
 //! (its last chunk in the first write), and the reduce pass's last chunk
 //! takes Ttop into its window, above the chunk, so that its carry out is
 //! the new Ttop without an adder after the chunk sum. At L <= 4 the window
-//! itself is registered, read off Treg as it will be. The lanes' products
+//! itself is registered, read off Treg as it will be, and its words are
+//! added to the lanes' products in their DSPs, a carry-save level fewer
+//! before the chunk sum's chain. The lanes' products
 //! are registered, so no multiplier (nor the register file's read before
 //! it) is on the chunk sum's path: each cycle feeds the lanes the next
 //! cycle's operands, which the reads and Breg's rotation provide a cycle
@@ -398,6 +400,7 @@ pub struct Engine<
     lane_x: Signal<Local, Bits<16>>,
     lane_y: Signal<Local, Bits<CH>>,
     red_on: Signal<Local, Bit>,
+    sel_gate: Signal<Local, Bit>,
     pw: Signal<Local, Bits<16>>,
     // The lanes' reduction selects, registered from the next chunk. For
     // registered lanes, p' is 1 / 0xffff in the chunk after the current one
@@ -412,6 +415,7 @@ pub struct Engine<
     nx_lastc: Signal<Local, Bit>,
     sum: Signal<Local, Bits<SW>>,
     cs_carry: Signal<Local, Bits<SW>>,
+    cs_w: Signal<Local, Bits<SW>>,
     cs_s: Signal<Local, Bits<SW>>,
     cs_c: Signal<Local, Bits<SW>>,
     part: [Signal<Local, Bits<SW>>; L],
@@ -546,6 +550,15 @@ impl<
         assert!(
             !lanes_reg || pp[..L].iter().all(|&w| w == 0),
             "a registered lane with a word of p' in chunk 0"
+        );
+        // With the registered window, its bits above the chunk (Ttop's, in a
+        // last chunk) share a carry-save input with lane 0's reduction term
+        // (chunk_sum): at L = 1 they overlap it, so lane 0 must take no
+        // term in the last chunk.
+        let win_reg = L <= 4;
+        assert!(
+            !win_reg || L > 1 || pp[15] == 0,
+            "lane 0 with a word of p' in the last chunk at L = 1"
         );
         let win_mask: Bits<CH> = if L == 1 {
             0u64.into()
@@ -734,12 +747,14 @@ impl<
             lane_x: Default::default(),
             lane_y: Default::default(),
             red_on: Default::default(),
+            sel_gate: Default::default(),
             window: Default::default(),
             win_comb: Default::default(),
             window_r: Default::default(),
             nx_lastc: Default::default(),
             sum: Default::default(),
             cs_carry: Default::default(),
+            cs_w: Default::default(),
             cs_s: Default::default(),
             cs_c: Default::default(),
             part: array_init::array_init(|_| Default::default()),
@@ -784,7 +799,7 @@ impl<
             c_wmask: k((W - 1) as u64),
             c_rbmask: k((RB - 1) as u64),
             c_win_mask: Constant::new(win_mask),
-            c_win_reg: Constant::new(L <= 4),
+            c_win_reg: Constant::new(win_reg),
             c_win_next: k((CH + 16) as u64),
             c_top_lane: k((16 * (L - 1)) as u64),
             c_writable: k((1u64 << FIRST_CONST) - 1),
@@ -949,6 +964,13 @@ impl<
                     || self.window_r.q.val() == self.win_comb.val(),
                 "the registered window",
             ),
+            (
+                phase != Phase::Stream
+                    || self.use_alt_now.val()
+                        == (self.alu.c1_out.val()
+                            || (self.add_r.q.val() && !self.alu.c2_out.val())),
+                "the choice from the ALU's carries",
+            ),
         ];
         checks.iter().find(|(ok, _)| !ok).map(|(_, what)| *what)
     }
@@ -1097,14 +1119,26 @@ impl<
         // in a carry-save step of their own; lane 0's reduction term (a
         // register of the lane, or a multiplexer after flip-flops) enters
         // the last carry-save level before the chain (yosys' own tree of the
-        // four put it first).
+        // four put it first). The registered window's words are in the
+        // lanes' products already (each lane's DSP added its word, see the
+        // lanes' w), so only its bits above the chunk are left, and they
+        // take lane 0's term's place in the one carry-save level: the two
+        // never overlap in a cycle (asserted in new()).
         self.cs_carry.next = bit_cast::<SW, 24>(self.carry.q.val());
-        self.cs_s.next = self.window.val() ^ self.cs_carry.val() ^ self.lanes[0].out_p.val();
-        self.cs_c.next = ((self.window.val() & self.cs_carry.val())
-            | (self.window.val() & self.lanes[0].out_p.val())
+        self.cs_w.next = self.window.val();
+        if self.c_win_reg.val() {
+            self.cs_w.next = ((self.window_r.q.val() >> self.c_ch.val()) << self.c_ch.val())
+                | self.lanes[0].out_r.val();
+        }
+        self.cs_s.next = self.cs_w.val() ^ self.cs_carry.val() ^ self.lanes[0].out_p.val();
+        self.cs_c.next = ((self.cs_w.val() & self.cs_carry.val())
+            | (self.cs_w.val() & self.lanes[0].out_p.val())
             | (self.cs_carry.val() & self.lanes[0].out_p.val()))
             << 1;
         self.part[0].next = self.cs_s.val() + self.cs_c.val() + self.lanes[0].out_r.val();
+        if self.c_win_reg.val() {
+            self.part[0].next = self.cs_s.val() + self.cs_c.val();
+        }
         for l in 1..L {
             self.part[l].next =
                 self.part[l - 1].val() + self.lanes[l].out_p.val() + self.lanes[l].out_r.val();
@@ -1193,9 +1227,16 @@ impl<
         // the last row say so; that row's read is the cycle of the first
         // write, or (c_late_carries) the cycle before it.
         self.addsub.next = self.addsub_r.q.val();
-        self.use_alt_now.next = self.alu.c1_out.val();
-        if self.add_r.q.val() {
-            self.use_alt_now.next = self.alu.c1_out.val() || !self.alu.c2_out.val();
+        // The choice is c1 (the instruction's carry or borrow out of s), or
+        // in ADD c1 || !c2 (s >= m), which `take` gives in one bit when the
+        // writes start in the cycle of the last read (add_take is on while
+        // ADD streams): c1_raw ^ sub, or c1_raw || c2_raw = c1 || !c2.
+        self.use_alt_now.next = self.alu.take.val() ^ self.alu.sub.val();
+        if self.c_late_carries.val() {
+            self.use_alt_now.next = self.alu.c1_out.val();
+            if self.add_r.q.val() {
+                self.use_alt_now.next = self.alu.c1_out.val() || !self.alu.c2_out.val();
+            }
         }
         // The row written this cycle: COPY streams port A; CSWAP streams a's
         // new rows (b's when F is set) and then writes b's from the buffers;
@@ -1858,6 +1899,9 @@ impl<
                     || (self.lastc.q.val() && !self.pass16.q.val())))
                 || (self.seq_hold.val() && !self.in_pass0.q.val()));
         self.chunk_off.next = bit_cast::<9, 5>(self.nx_chunk.val()) << self.c_log2ch.val();
+        // Registered lanes' selects are p' a chunk on, gated later with the
+        // reduction they come into; the others' are gated here.
+        self.sel_gate.next = self.c_lanes_reg.val() || self.red_on.val();
         for l in 0..L {
             self.lanes[l].clock.next = self.clock.val();
             self.lanes[l].x.next = self.lane_x.val();
@@ -1872,10 +1916,8 @@ impl<
                 .c_pprime_sel
                 .val()
                 .get_bits::<16>(self.chunk_off.val().index() + 16 * l);
-            self.sel_one[l].d.next =
-                (self.c_lanes_reg.val() || self.red_on.val()) && (self.pw.val() == 1);
-            self.sel_ffff[l].d.next =
-                (self.c_lanes_reg.val() || self.red_on.val()) && (self.pw.val() == 0xffff);
+            self.sel_one[l].d.next = self.sel_gate.val() && (self.pw.val() == 1);
+            self.sel_ffff[l].d.next = self.sel_gate.val() && (self.pw.val() == 0xffff);
             self.lanes[l].one.next = self.sel_one[l].q.val();
             self.lanes[l].ffff.next = self.sel_ffff[l].q.val();
             if self.c_lanes_reg.val() {
@@ -1888,6 +1930,13 @@ impl<
             // one but after a last chunk, where they take no term.)
             self.lanes[l].m.next = self.mreg.q.val();
             self.lanes[l].mff.next = self.mff.q.val();
+            // The registered window's next word l, added to the lane's next
+            // product in its DSP (chunk sum); not before the quotient cycle,
+            // which reads lane 0's product alone.
+            self.lanes[l].w.next = 0.into();
+            if self.c_win_reg.val() && !self.nx_quot.val() {
+                self.lanes[l].w.next = self.window_r.d.val().get_bits::<16>(16 * l);
+            }
         }
         // The quotient step mod n: q = t0 n' in lane 0 (reduction is off mod
         // n), fed in the multiply pass's last chunk, where the new T's chunk

@@ -5,9 +5,10 @@
 
 use rust_hdl::prelude::*;
 
-/// `out_p + out_r = (P + red) << 16 l`, where P is the register that took `x * y` at
-/// the last clock edge (the engine feeds each chunk's operands a cycle
-/// ahead, so no multiplier sits on the chunk sum's path), and `red` = m
+/// `out_p + out_r = (P + red) << 16 l`, where P is the register that took
+/// `x * y + w` at the last clock edge (the engine feeds each chunk's
+/// operands a cycle ahead, so no multiplier sits on the chunk sum's path;
+/// w is a word of its registered window, or 0), and `red` = m
 /// when the lane's word of p' is 1, m * 0xffff when it is 0xffff, else 0
 /// (p' = (p + 1) / 2^16 has only those words).
 ///
@@ -25,6 +26,9 @@ pub struct Lane<const SW: usize> {
     pub x: Signal<In, Bits<16>>,
     /// Multiplier word for the next cycle (of B, of the modulus, or n').
     pub y: Signal<In, Bits<16>>,
+    /// Addend for the next cycle's product (a word of the engine's
+    /// registered window, or 0), which the DSP's own adder takes.
+    pub w: Signal<In, Bits<16>>,
     /// Reduction multiplier m (the next cycle's in a registered lane).
     pub m: Signal<In, Bits<16>>,
     /// m * 0xffff (the engine registers it with m), of the same cycle as m.
@@ -40,11 +44,12 @@ pub struct Lane<const SW: usize> {
     /// The lane's reduction term in the chunk sum (red << 16 l), apart
     /// from the product so that the engine can add it last.
     pub out_r: Signal<Out, Bits<SW>>,
-    /// The registered product P (the quotient step reads its low word).
+    /// The registered product P (the quotient step reads its low word; the
+    /// engine feeds w = 0 for it).
     pub product: Signal<Out, Bits<32>>,
     prod: DFF<Bits<32>>,
     red: DFF<Bits<32>>,
-    red_c: Signal<Local, Bits<32>>,
+    red_sel: Signal<Local, Bits<32>>,
     shift: Constant<Bits<8>>,
     c_registered: Constant<Bit>,
 }
@@ -59,6 +64,7 @@ impl<const SW: usize> Lane<SW> {
             clock: Default::default(),
             x: Default::default(),
             y: Default::default(),
+            w: Default::default(),
             m: Default::default(),
             mff: Default::default(),
             one: Default::default(),
@@ -68,7 +74,7 @@ impl<const SW: usize> Lane<SW> {
             product: Default::default(),
             prod: Default::default(),
             red: Default::default(),
-            red_c: Default::default(),
+            red_sel: Default::default(),
             shift: Constant::new(((16 * l) as u64).into()),
             c_registered: Constant::new(registered),
         }
@@ -80,26 +86,21 @@ impl<const SW: usize> Logic for Lane<SW> {
     fn update(&mut self) {
         // (prod: no enable or reset, so yosys can place it in the DSP.)
         dff_setup!(self, clock, prod, red);
-        self.prod.d.next = self.x.val() * self.y.val();
+        // (x y + w < 2^32: the sum fits the DSP's 32-bit adder.)
+        self.prod.d.next = self.x.val() * self.y.val() + bit_cast::<32, 16>(self.w.val());
         self.product.next = self.prod.q.val();
         // (0 is the outermost choice, so that it is the register's
         // synchronous reset and not a LUT input.)
-        self.red.d.next = self.mff.val();
+        self.red_sel.next = self.mff.val();
         if self.one.val() {
-            self.red.d.next = bit_cast::<32, 16>(self.m.val());
+            self.red_sel.next = bit_cast::<32, 16>(self.m.val());
         }
         if !self.one.val() && !self.ffff.val() {
-            self.red.d.next = 0.into();
+            self.red_sel.next = 0.into();
         }
-        self.red_c.next = 0.into();
-        if self.one.val() {
-            self.red_c.next = bit_cast::<32, 16>(self.m.val());
-        }
-        if self.ffff.val() {
-            self.red_c.next = self.mff.val();
-        }
+        self.red.d.next = self.red_sel.val();
         self.out_p.next = bit_cast::<SW, 32>(self.prod.q.val()) << self.shift.val();
-        self.out_r.next = bit_cast::<SW, 32>(self.red_c.val()) << self.shift.val();
+        self.out_r.next = bit_cast::<SW, 32>(self.red_sel.val()) << self.shift.val();
         if self.c_registered.val() {
             self.out_r.next = bit_cast::<SW, 32>(self.red.q.val()) << self.shift.val();
         }

@@ -58,14 +58,14 @@ fn row_alu(
     alu
 }
 
-/// (x * y + red): red = m for a p' word of 1, m * 0xffff for 0xffff.
-fn lane_expect(x: u16, y: u16, m: u16, one: bool, ffff: bool) -> u64 {
+/// (x * y + w + red): red = m for a p' word of 1, m * 0xffff for 0xffff.
+fn lane_expect(x: u16, y: u16, w: u16, m: u16, one: bool, ffff: bool) -> u64 {
     let red = match (one, ffff) {
         (true, _) => m as u64,
         (false, true) => m as u64 * 0xffff,
         _ => 0,
     };
-    x as u64 * y as u64 + red
+    x as u64 * y as u64 + w as u64 + red
 }
 
 proptest! {
@@ -73,7 +73,7 @@ proptest! {
 
     #[test]
     fn lane_multiplies_and_adds_the_reduction_term(
-        x in any::<u16>(), y in any::<u16>(), m in any::<u16>(),
+        x in any::<u16>(), y in any::<u16>(), w in any::<u16>(), m in any::<u16>(),
         (one, ffff) in prop_oneof![Just((false, false)), Just((true, false)), Just((false, true))],
         registered in any::<bool>(),
     ) {
@@ -85,6 +85,7 @@ proptest! {
         let mff: Bits<32> = (m as u64 * 0xffff).into();
         for lane_in in [&mut l0.x, &mut l7.x] { lane_in.next = (x as u64).into(); }
         for lane_in in [&mut l0.y, &mut l7.y] { lane_in.next = (y as u64).into(); }
+        for lane_in in [&mut l0.w, &mut l7.w] { lane_in.next = (w as u64).into(); }
         for lane_in in [&mut l0.m, &mut l7.m] { lane_in.next = (m as u64).into(); }
         l0.mff.next = mff; l0.one.next = one; l0.ffff.next = ffff;
         l7.mff.next = mff; l7.one.next = one; l7.ffff.next = ffff;
@@ -95,7 +96,7 @@ proptest! {
         settle(&mut l0);
         settle(&mut l7);
         prop_assert_eq!(l0.product.val().to_u64(), 0);
-        let red_now = if registered { 0 } else { lane_expect(0, 0, m, one, ffff) };
+        let red_now = if registered { 0 } else { lane_expect(0, 0, 0, m, one, ffff) };
         prop_assert_eq!(l0.out_r.val().to_u64(), red_now);
         prop_assert_eq!(l7.out_r.val().get_bits::<40>(112).to_u64(), red_now);
         for lane_clock in [true, false] {
@@ -104,9 +105,9 @@ proptest! {
             settle(&mut l0);
             settle(&mut l7);
         }
-        // The product and the reduction term come apart (the engine adds
+        // The product (w added) and the reduction term come apart (the engine adds
         // them in its chunk sum), each at the lane's word offset.
-        let want = lane_expect(x, y, m, one, ffff);
+        let want = lane_expect(x, y, w, m, one, ffff);
         let out0 = l0.out_p.val() + l0.out_r.val();
         let out7 = l7.out_p.val() + l7.out_r.val();
         prop_assert_eq!(out0.get_bits::<40>(0).to_u64(), want);
@@ -114,7 +115,7 @@ proptest! {
         prop_assert_eq!(out7.get_bits::<112>(0), Bits::<112>::default());
         prop_assert_eq!(l7.out_p.val().get_bits::<112>(0), Bits::<112>::default());
         prop_assert_eq!(l7.out_r.val().get_bits::<112>(0), Bits::<112>::default());
-        prop_assert_eq!(l0.product.val().to_u64(), x as u64 * y as u64);
+        prop_assert_eq!(l0.product.val().to_u64(), x as u64 * y as u64 + w as u64);
     }
 
     #[test]
