@@ -39,9 +39,10 @@ pub enum CState {
 pub enum DPhase {
     /// Cycle 1.
     Start,
-    /// Second cycle of the three-cycle instructions; CMP's verdict.
+    /// Second cycle of the three-cycle instructions; CMP's and REQUIRE's
+    /// verdict.
     Act,
-    /// Byte loop of MOVE and CMP.
+    /// Byte loop of MOVE and CMP; REQUIRE's comparison.
     Stream,
     /// Collecting raw random bits.
     Raw,
@@ -154,6 +155,9 @@ pub struct Device<
     /// length field, registered (both hold from Fetch on), so that no
     /// comparison sits before the length check's retirement in Start.
     len_eq: DFF<Bit>,
+    /// Whether the instruction's length field is 0, registered likewise
+    /// (a MOVE of no bytes retires in Start).
+    len_zero: DFF<Bit>,
     rd_status: DFF<Bits<8>>,
     rd_tag: DFF<Bits<8>>,
     rd_len: DFF<Bits<9>>,
@@ -452,6 +456,7 @@ impl<
             run_tag: Default::default(),
             rx_len: Default::default(),
             len_eq: Default::default(),
+            len_zero: Default::default(),
             rd_status: Default::default(),
             rd_tag: Default::default(),
             rd_len: Default::default(),
@@ -645,7 +650,7 @@ impl<
         let exec = self.cstate.q.val() == CState::Exec;
         let phase = self.phase.q.val();
         let first = exec && phase == DPhase::Start;
-        let moving = exec && phase == DPhase::Stream && !self.opd[18].q.val();
+        let moving = exec && phase == DPhase::Stream && self.opd[1].q.val();
         let raw8 = exec && phase == DPhase::Raw && self.bitc.q.val() == 7;
         let to_sha = self.dsp.val() == self.c_sp_sha.val();
         let write = (moving || raw8) && to_sha;
@@ -673,6 +678,10 @@ impl<
             (
                 !first || self.len_eq.q.val() == (self.rx_len.q.val() == self.ilen.val()),
                 "the payload length's test",
+            ),
+            (
+                !first || self.len_zero.q.val() == (self.ilen.val() == 0),
+                "the length field's zero test",
             ),
             (
                 !(self.cstate.q.val() == CState::Idle || self.leaving.val())
@@ -758,6 +767,7 @@ impl<
             run_tag,
             rx_len,
             len_eq,
+            len_zero,
             rd_status,
             rd_tag,
             rd_len,
@@ -842,11 +852,14 @@ impl<
             + (bit_cast::<11, 3>(self.slot_r.q.val()) << 6)
             + (bit_cast::<11, 3>(self.slot_r.q.val()) << 5);
         // A MOVE into SHA waits while the core compresses; its next read
-        // stays on the byte not yet written. (Phase and opcode from a
-        // flip-flop set a cycle ahead, so SHA's late busy flag meets one
-        // LUT before i_inc.)
+        // stays on the byte not yet written. (Phase, opcode and destination
+        // from flip-flops set a cycle ahead, so SHA's late busy flag meets
+        // one LUT before i_inc, and the program word's decode stays off the
+        // retirement's path: a MOVE streams from its second Exec cycle on,
+        // when st_to_sha holds its own word's decode.)
         self.to_sha.next = self.dsp.val() == self.c_sp_sha.val();
-        self.stall.next = self.st_stream_mv.q.val() && self.to_sha.val() && self.sha.busy.val();
+        self.stall.next =
+            self.st_stream_mv.q.val() && self.st_to_sha.q.val() && self.sha.busy.val();
         self.mv_last.next = self.st_stream_mv.q.val() && self.last.q.val() && !self.stall.val();
         self.raw_last.next = (self.phase.q.val() == DPhase::Raw)
             && !self.sha.busy.val()
@@ -1015,6 +1028,7 @@ impl<
             self.slots.read_data.val() + bit_cast::<8, 1>(self.carry.q.val().into());
         self.t_valid.d.next = false;
         self.len_eq.d.next = self.rx_len.q.val() == self.ilen.val();
+        self.len_zero.d.next = self.ilen.val() == 0;
 
         // ---- Controller ----
         // (When each phase retires is under Retirement, below.)
@@ -1046,7 +1060,7 @@ impl<
                 DPhase::Start => {
                     if self.opd[1].q.val() {
                         // MOVE
-                        if self.ilen.val() != 0 {
+                        if !self.len_zero.q.val() {
                             self.phase.d.next = DPhase::Stream;
                             if self.src[6].q.val() {
                                 self.phase.d.next = DPhase::Raw;
@@ -1056,7 +1070,7 @@ impl<
                         // CMP: the bytes, then the verdict in Act.
                         self.eq.d.next = true;
                         self.phase.d.next = DPhase::Stream;
-                        if self.ilen.val() == 0 {
+                        if self.len_zero.q.val() {
                             self.phase.d.next = DPhase::Act;
                         }
                     } else if self.opd[2].q.val() {
@@ -1072,9 +1086,13 @@ impl<
                     } else if self.opd[4].q.val() || self.opd[7].q.val() || self.opd[8].q.val() {
                         // SLOT, CHKPOL, SETPOL read RX (the src address).
                         self.phase.d.next = DPhase::Act;
-                    } else if self.opd[6].q.val() || self.opd[9].q.val() || self.opd[22].q.val() {
-                        // REQUIRE, ORPOL, POLICY read the slot's policy byte
-                        // (the slot memory's read address is set below).
+                    } else if self.opd[6].q.val() {
+                        // REQUIRE reads the slot's policy byte (the slot
+                        // memory's read address is set below), compares it
+                        // in Stream and gives the verdict in Act.
+                        self.phase.d.next = DPhase::Stream;
+                    } else if self.opd[9].q.val() || self.opd[22].q.val() {
+                        // ORPOL, POLICY read the slot's policy byte.
                         self.phase.d.next = DPhase::Act;
                     } else if self.opd[5].q.val() {
                         self.slot_r.d.next = bit_cast::<3, 10>(self.imm.val());
@@ -1134,9 +1152,9 @@ impl<
                 }
                 DPhase::Act => {
                     // (It retires below, unless a check here fails.)
-                    // CMP's verdict, from the registered equality: the
-                    // compare stays off the retirement's path.
-                    if self.opd[18].q.val() && !self.eq.q.val() {
+                    // CMP's and REQUIRE's verdict, from the registered
+                    // equality: the compare stays off the retirement's path.
+                    if (self.opd[18].q.val() || self.opd[6].q.val()) && !self.eq.q.val() {
                         self.act_fail.next = true;
                         self.finish.next = true;
                         self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
@@ -1164,16 +1182,6 @@ impl<
                             & self.c_requestable.val())
                             | self.c_valid.val();
                     }
-                    if self.opd[6].q.val() {
-                        // REQUIRE: mask in len, value in target, status in imm.
-                        if (self.slots.read_data.val() & bit_cast::<8, 9>(self.ilen.val()))
-                            != bit_cast::<8, 10>(self.target.val())
-                        {
-                            self.act_fail.next = true;
-                            self.finish.next = true;
-                            self.fin_status.next = bit_cast::<8, 10>(self.imm.val());
-                        }
-                    }
                     if self.opd[9].q.val() {
                         self.slots.write_enable.next = true;
                         self.slots.write_address.next = self.pol_addr.val();
@@ -1195,13 +1203,20 @@ impl<
                         if self.last.q.val() {
                             self.phase.d.next = DPhase::Act;
                         }
+                    } else if self.opd[6].q.val() {
+                        // REQUIRE: mask in len, value in target, status in imm.
+                        self.eq.d.next = (self.slots.read_data.val()
+                            & bit_cast::<8, 9>(self.ilen.val()))
+                            == bit_cast::<8, 10>(self.target.val());
+                        self.phase.d.next = DPhase::Act;
                     } else {
                         // MOVE byte i (read one cycle earlier), unless SHA is busy.
                         if !self.stall.val() {
                             self.do_write.next = true;
                             self.i_n.next = self.i.q.val() + 1;
                             self.last.d.next = self.last_next.val();
-                            if self.mv_last.val() && self.to_sha.val() && self.sha.fills.val() {
+                            if self.mv_last.val() && self.st_to_sha.q.val() && self.sha.fills.val()
+                            {
                                 self.phase.d.next = DPhase::WaitSha;
                             }
                         }
@@ -1335,7 +1350,7 @@ impl<
         // (registers) and ORed, rather than from the controller's priority
         // chain: SHA-256's and the engine's flags (flip-flops) then sit a
         // few LUTs before the program's read enable and the pc.
-        self.ret_start.next = (self.opd[1].q.val() && (self.ilen.val() == 0))
+        self.ret_start.next = (self.opd[1].q.val() && self.len_zero.q.val())
             || self.opd[5].q.val()
             || self.opd[12].q.val()
             || self.opd[13].q.val()
@@ -1347,7 +1362,7 @@ impl<
             || self.opd[21].q.val();
         self.retire.next = (self.cstate.q.val() == CState::Exec)
             && (((self.phase.q.val() == DPhase::Start) && self.ret_start.val())
-                || (self.mv_last.val() && !(self.to_sha.val() && self.sha.fills.val()))
+                || (self.mv_last.val() && !(self.st_to_sha.q.val() && self.sha.fills.val()))
                 || (self.raw_last.val() && !self.sha.fills.val())
                 || ((self.phase.q.val() == DPhase::WaitSha) && self.sha.ends.val())
                 || ((self.phase.q.val() == DPhase::WaitEngine) && self.engine.done.val())
@@ -1588,7 +1603,7 @@ impl<
         // the one registered from this cycle's decode is the next cycle's.
         self.st_move.d.next = (self.cstate.d.val() == CState::Exec)
             && (self.phase.d.val() == DPhase::Stream)
-            && !self.opd[18].d.val();
+            && self.opd[1].d.val();
         self.st_raw8.d.next = (self.cstate.d.val() == CState::Exec)
             && (self.phase.d.val() == DPhase::Raw)
             && (self.bitc.d.val() == 7);

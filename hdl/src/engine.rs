@@ -409,7 +409,6 @@ pub struct Engine<
     // the current cycle's selects.
     sel_one: [DFF<Bit>; L],
     sel_ffff: [DFF<Bit>; L],
-    window: Signal<Local, Bits<SW>>,
     win_comb: Signal<Local, Bits<SW>>,
     window_r: DFF<Bits<SW>>,
     nx_lastc: Signal<Local, Bit>,
@@ -748,7 +747,6 @@ impl<
             lane_y: Default::default(),
             red_on: Default::default(),
             sel_gate: Default::default(),
-            window: Default::default(),
             win_comb: Default::default(),
             window_r: Default::default(),
             nx_lastc: Default::default(),
@@ -958,6 +956,10 @@ impl<
                 "the next last chunk",
             ),
             (
+                self.lastc.d.val() == (self.chunk_n.val() == self.c_last_chunk.val()),
+                "the next cycle's last-chunk flag",
+            ),
+            (
                 !self.c_win_reg.val()
                     || !exec
                     || !in_pass
@@ -1111,10 +1113,6 @@ impl<
                         << self.c_ch.val());
             }
         }
-        self.window.next = self.win_comb.val();
-        if self.c_win_reg.val() {
-            self.window.next = self.window_r.q.val();
-        }
         // The window, the carry and lane 0's product, all from flip-flops,
         // in a carry-save step of their own; lane 0's reduction term (a
         // register of the lane, or a multiplexer after flip-flops) enters
@@ -1125,7 +1123,7 @@ impl<
         // take lane 0's term's place in the one carry-save level: the two
         // never overlap in a cycle (asserted in new()).
         self.cs_carry.next = bit_cast::<SW, 24>(self.carry.q.val());
-        self.cs_w.next = self.window.val();
+        self.cs_w.next = self.win_comb.val();
         if self.c_win_reg.val() {
             self.cs_w.next = ((self.window_r.q.val() >> self.c_ch.val()) << self.c_ch.val())
                 | self.lanes[0].out_r.val();
@@ -1696,7 +1694,6 @@ impl<
         self.pass.d.next = self.pass_n.val();
         self.chunk.d.next = self.chunk_n.val();
         self.row.d.next = self.row_n.val();
-        self.lastc.d.next = self.chunk_n.val() == self.c_last_chunk.val();
         self.lastr.d.next = self.row_n.val() == self.c_last_row.val();
         self.pass16.d.next = self.pass_n.val() == 16;
         self.near_end.d.next = self.chunk_n.val() >= self.c_near_end.val();
@@ -1790,6 +1787,10 @@ impl<
         // multiply pass's chunk (T >> 16), or a reduce pass's (T). Ttop does
         // not change in the cycle before a last chunk (C >= 3).
         self.nx_lastc.next = self.nx_chunkup.val() && (self.chunk.q.val() == self.c_near_end.val());
+        // The next cycle's last-chunk flag, flat too (it selects the pass
+        // predicates below): a chunk stepped on to the last, or held there.
+        self.lastc.d.next = self.nx_lastc.val()
+            || (!self.nx_chunkup.val() && !self.nx_chunk0.val() && self.lastc.q.val());
         self.window_r.d.next = bit_cast::<SW, CH>(
             self.treg
                 .q

@@ -14,7 +14,8 @@
 //! | ENGINE | engine cycles + 3 |
 //! | SHAINIT | 10 (the core overwrites its H words) |
 //! | SHAFIN | 1 + padding bytes + 136 per block |
-//! | SLOT, REQUIRE, CHKPOL, SETPOL, ORPOL, POLICY | 3 |
+//! | SLOT, CHKPOL, SETPOL, ORPOL, POLICY | 3 |
+//! | REQUIRE | 4 (the verdict takes a cycle of its own) |
 //! | CMP | 3 + len (the verdict takes a cycle of its own) |
 //! | INC | 6 |
 //! | others | 2 |
@@ -548,7 +549,7 @@ impl Device {
                 status,
             } => {
                 let ok = self.slots[policy_at] & mask == value;
-                (3, if ok { Flow::Next } else { done(status) }, 0)
+                (4, if ok { Flow::Next } else { done(status) }, 0)
             }
             DevInstr::CheckPolicy { addr } => {
                 let p = self.rx[addr as usize % protocol::MAX_REQUEST_PAYLOAD];
