@@ -11,13 +11,16 @@ use scu_model::device::{Device, DeviceImage};
 use scu_model::protocol::{cmd, status};
 use scu_model::timing::Lanes;
 
+/// The fast build (L = 8) in rust-hdl's simulator.
+type ScuL8 = HdlScuPins<8, 128, 152, 8, 128, 132, 6>;
+
 #[test]
 fn frames_info_and_pubkey_in_lockstep() {
     let image = DeviceImage::new(
         Lanes::FAST,
         &Personalisation::derive(b"rust-hdl device test"),
     );
-    let rtl = HdlScuPins::<8, 128, 152, 8, 128, 132, 6>::build(&image).expect("builds");
+    let rtl = ScuL8::build(&image).expect("builds");
     let mut d = LockstepDevice::new(rtl, Device::new(image));
     assert_eq!(suite::call(&mut d, 1, cmd::INFO, &[]).status, status::OK);
     assert_eq!(suite::call(&mut d, 2, cmd::PUBKEY, &[0]).status, status::OK);
@@ -57,7 +60,7 @@ fn moves_into_sha256_that_complete_blocks_in_lockstep() {
     image.program = a.finish().expect("the test program assembles");
     let expected = Sha256::digest(&image.const_rom[48..212]);
 
-    let rtl = HdlScuPins::<8, 128, 152, 8, 128, 132, 6>::build(&image).expect("builds");
+    let rtl = ScuL8::build(&image).expect("builds");
     let mut d = LockstepDevice::new(rtl, Device::new(image));
     let r = suite::call(&mut d, 1, cmd::INFO, &[]);
     assert_eq!(r.status, status::OK);
