@@ -158,6 +158,10 @@ pub struct Device<
     /// Whether the instruction's length field is 0, registered likewise
     /// (a MOVE of no bytes retires in Start).
     len_zero: DFF<Bit>,
+    /// Whether Start retires the instruction on its word alone (and the
+    /// lengths), registered from the Fetch cycle's decode, so that only
+    /// the RNG health flag sits before Start's retirement.
+    ret_fixed: DFF<Bit>,
     rd_status: DFF<Bits<8>>,
     rd_tag: DFF<Bits<8>>,
     rd_len: DFF<Bits<9>>,
@@ -457,6 +461,7 @@ impl<
             rx_len: Default::default(),
             len_eq: Default::default(),
             len_zero: Default::default(),
+            ret_fixed: Default::default(),
             rd_status: Default::default(),
             rd_tag: Default::default(),
             rd_len: Default::default(),
@@ -635,6 +640,16 @@ impl<
         (verdict.is_none(), verdict.unwrap_or(self.s_ok.val()))
     }
 
+    /// Whether Start retires the instruction on its registered decode and
+    /// length tests alone (all but HEALTH's check of the RNG), as `ret_fixed`
+    /// should hold it.
+    fn ret_fixed_decode(&self) -> bool {
+        let op = |k: usize| self.opd[k].q.val();
+        (op(1) && self.len_zero.q.val())
+            || [5, 12, 13, 14, 15, 16, 21].into_iter().any(op)
+            || (op(17) && self.len_eq.q.val())
+    }
+
     /// Whether a state formed a cycle ahead disagrees with what the
     /// registered state decodes to now (the engine's, SHA-256's, the
     /// strobes to SHA-256 and the engine, the source flags, the next
@@ -682,6 +697,10 @@ impl<
             (
                 !first || self.len_zero.q.val() == (self.ilen.val() == 0),
                 "the length field's zero test",
+            ),
+            (
+                self.ret_fixed.q.val() == self.ret_fixed_decode(),
+                "Start's registered retirement",
             ),
             (
                 !(self.cstate.q.val() == CState::Idle || self.leaving.val())
@@ -768,6 +787,7 @@ impl<
             rx_len,
             len_eq,
             len_zero,
+            ret_fixed,
             rd_status,
             rd_tag,
             rd_len,
@@ -1350,16 +1370,17 @@ impl<
         // (registers) and ORed, rather than from the controller's priority
         // chain: SHA-256's and the engine's flags (flip-flops) then sit a
         // few LUTs before the program's read enable and the pc.
-        self.ret_start.next = (self.opd[1].q.val() && self.len_zero.q.val())
-            || self.opd[5].q.val()
-            || self.opd[12].q.val()
-            || self.opd[13].q.val()
-            || self.opd[14].q.val()
-            || self.opd[15].q.val()
-            || self.opd[16].q.val()
-            || (self.opd[17].q.val() && self.len_eq.q.val())
-            || (self.opd[19].q.val() && !self.health.failed.val())
-            || self.opd[21].q.val();
+        self.ret_fixed.d.next = (self.opd[1].d.val() && self.len_zero.d.val())
+            || self.opd[5].d.val()
+            || self.opd[12].d.val()
+            || self.opd[13].d.val()
+            || self.opd[14].d.val()
+            || self.opd[15].d.val()
+            || self.opd[16].d.val()
+            || (self.opd[17].d.val() && self.len_eq.d.val())
+            || self.opd[21].d.val();
+        self.ret_start.next =
+            self.ret_fixed.q.val() || (self.opd[19].q.val() && !self.health.failed.val());
         self.retire.next = (self.cstate.q.val() == CState::Exec)
             && (((self.phase.q.val() == DPhase::Start) && self.ret_start.val())
                 || (self.mv_last.val() && !(self.st_to_sha.q.val() && self.sha.fills.val()))

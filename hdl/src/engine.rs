@@ -238,6 +238,11 @@ pub struct Engine<
     pass: DFF<Bits<5>>,
     breg: DFF<Bits<256>>,
     treg: DFF<Bits<256>>,
+    /// Treg's next value, when it changes.
+    treg_next: Signal<Local, Bits<256>>,
+    /// Treg changes (ADD, SUB and CSWAP streaming, the writes, the passes,
+    /// MUL's Start).
+    treg_ce: DFF<Bit>,
     ttop: DFF<Bits<24>>,
     carry: DFF<Bits<24>>,
     mreg: DFF<Bits<16>>,
@@ -247,6 +252,8 @@ pub struct Engine<
     use_alt: DFF<Bit>,
     c1: DFF<Bit>,
     c2: DFF<Bit>,
+    /// The row ALU's s chain carry in, as its adder takes it.
+    cin1_r: DFF<Bit>,
     eqacc: DFF<Bit>,
     dig: DFF<Bits<16>>,
     t_valid: DFF<Bit>,
@@ -605,6 +612,8 @@ impl<
             pass: Default::default(),
             breg: Default::default(),
             treg: Default::default(),
+            treg_next: Default::default(),
+            treg_ce: Default::default(),
             ttop: Default::default(),
             carry: Default::default(),
             mreg: Default::default(),
@@ -614,6 +623,7 @@ impl<
             use_alt: Default::default(),
             c1: Default::default(),
             c2: Default::default(),
+            cin1_r: Default::default(),
             eqacc: Default::default(),
             dig: Default::default(),
             t_valid: Default::default(),
@@ -967,6 +977,22 @@ impl<
                 "the registered window",
             ),
             (
+                self.treg_ce.q.val()
+                    == (exec
+                        && (matches!(
+                            phase,
+                            Phase::WriteA | Phase::WriteB | Phase::Pass | Phase::PassR
+                        ) || (phase == Phase::Stream
+                            && (self.addsub_r.q.val() || self.opk_r.q.val() == Op::Cswap))
+                            || self.ms_r.q.val())),
+                "Treg's registered enable",
+            ),
+            (
+                self.cin1_r.q.val()
+                    == (self.alu.en.val() && (self.c1.q.val() ^ self.alu.sub.val())),
+                "the s chain's registered carry in",
+            ),
+            (
                 phase != Phase::Stream
                     || self.use_alt_now.val()
                         == (self.alu.c1_out.val()
@@ -992,11 +1018,11 @@ impl<
     fn update(&mut self) {
         dff_setup!(
             self, clock, state, phase, pc, pc1, cnt, cnt_up, cnt_one, flag, errs, sp, row, chunk,
-            pass, breg, treg, ttop, carry, mreg, mff, dborrow, use_alt, c1, c2, eqacc, dig,
-            t_valid, t_pc, t_dest, t_digest, done_r, lastc, lastr, pass16, pass15, opk_r, modn_r,
-            add_r, addsub_r, tvs_r, mrow, mchunk, mprev, wfirst, in_stream, in_pass0, in_passr,
-            in_quot, near_end, window_r, cswf_r, ws_host_n, ws_breg, ws_b, ws_a, ws_t, ws_late,
-            we_x, mp_r, mpc_r, prc_r, ms_r, ra_tgt, ra_ret
+            pass, breg, treg, treg_ce, ttop, carry, mreg, mff, dborrow, use_alt, c1, c2, cin1_r,
+            eqacc, dig, t_valid, t_pc, t_dest, t_digest, done_r, lastc, lastr, pass16, pass15,
+            opk_r, modn_r, add_r, addsub_r, tvs_r, mrow, mchunk, mprev, wfirst, in_stream,
+            in_pass0, in_passr, in_quot, near_end, window_r, cswf_r, ws_host_n, ws_breg, ws_b,
+            ws_a, ws_t, ws_late, we_x, mp_r, mpc_r, prc_r, ms_r, ra_tgt, ra_ret
         );
         for i in 0..STACK_DEPTH {
             self.stack[i].clock.next = self.clock.val();
@@ -1093,7 +1119,7 @@ impl<
         self.alu.m.next = self.mod_row.val();
         self.alu.sub.next = !self.add_r.q.val() && !self.tvs_r.q.val();
         self.alu.en.next = self.in_stream.q.val() && !self.tvs_r.q.val();
-        self.alu.c1_in.next = self.c1.q.val();
+        self.alu.c1_chain.next = self.cin1_r.q.val();
         self.alu.c2_in.next = self.c2.q.val();
 
         // The chunk window: T >> 16 (Ttop as the last word), or in the
@@ -1328,6 +1354,10 @@ impl<
         self.fold.row.next = self.w_data.val();
 
         // ---- Defaults ----
+        // Treg's next value when it changes (treg_ce): WriteA and WriteB
+        // rotate it by a row.
+        self.treg_next.next = (self.treg.q.val() >> self.c_rb.val())
+            | (bit_cast::<256, RB>(self.treg.q.val().get_bits::<RB>(0)) << self.c_top_rb.val());
         self.a_reg.next = self.ra.val();
         self.a_row.next = 0.into();
         self.b_reg.next = self.rb.val();
@@ -1504,7 +1534,7 @@ impl<
                     }
                     // (t goes into Breg at the end, for the clock.)
                     if self.addsub_r.q.val() {
-                        self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
+                        self.treg_next.next = (self.treg.q.val() >> self.c_rb.val())
                             | (bit_cast::<256, RB>(self.alu.s.val()) << self.c_top_rb.val());
                     }
                     if self.opk_r.q.val() == Op::Cswap {
@@ -1513,7 +1543,7 @@ impl<
                         self.w_en.next = true;
                         self.w_reg.next = self.ra.val();
                         self.dig.d.next = self.fold.d_out.val();
-                        self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
+                        self.treg_next.next = (self.treg.q.val() >> self.c_rb.val())
                             | (bit_cast::<256, RB>(self.rf.rdata_a.val()) << self.c_top_rb.val());
                         self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
                             | (bit_cast::<256, RB>(self.rf.rdata_b.val()) << self.c_top_rb.val());
@@ -1541,9 +1571,6 @@ impl<
                     self.row_n.next = self.row.q.val() + 1;
                     self.w_en.next = true;
                     self.dig.d.next = self.fold.d_out.val();
-                    self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
-                        | (bit_cast::<256, RB>(self.treg.q.val().get_bits::<RB>(0))
-                            << self.c_top_rb.val());
                     self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
                         | (bit_cast::<256, RB>(self.breg.q.val().get_bits::<RB>(0))
                             << self.c_top_rb.val());
@@ -1564,9 +1591,6 @@ impl<
                     self.w_en.next = true;
                     self.w_reg.next = self.rb.val();
                     self.dig.d.next = self.fold.d_out.val();
-                    self.treg.d.next = (self.treg.q.val() >> self.c_rb.val())
-                        | (bit_cast::<256, RB>(self.treg.q.val().get_bits::<RB>(0))
-                            << self.c_top_rb.val());
                     self.breg.d.next = (self.breg.q.val() >> self.c_rb.val())
                         | (bit_cast::<256, RB>(self.breg.q.val().get_bits::<RB>(0))
                             << self.c_top_rb.val());
@@ -1594,7 +1618,7 @@ impl<
                     // Multiply pass (mod p fused, or mod n), or the final pass (pass 16).
                     self.chunk_n.next = self.chunk.q.val() + 1;
                     self.carry.d.next = self.carry_out.val();
-                    self.treg.d.next = (self.treg.q.val() >> self.c_ch.val())
+                    self.treg_next.next = (self.treg.q.val() >> self.c_ch.val())
                         | (bit_cast::<256, CH>(self.new_chunk.val()) << self.c_top_ch.val());
                     if self.pass16.q.val() {
                         self.breg.d.next = (self.breg.q.val() >> self.c_ch.val())
@@ -1644,7 +1668,7 @@ impl<
                 Phase::PassR => {
                     self.chunk_n.next = self.chunk.q.val() + 1;
                     self.carry.d.next = self.carry_out.val();
-                    self.treg.d.next = (self.treg.q.val() >> self.c_ch.val())
+                    self.treg_next.next = (self.treg.q.val() >> self.c_ch.val())
                         | (bit_cast::<256, CH>(self.new_chunk.val()) << self.c_top_ch.val());
                     self.a_row.next = self.pass.q.val() >> self.c_log2w.val();
                     if self.near_end.q.val() {
@@ -1668,8 +1692,15 @@ impl<
         // of its own in the chunk sum's multiplexer (Treg is otherwise
         // shifted out). Assigned last: the flip-flops' synchronous reset,
         // not a LUT a bit.
+        // Treg's enable is registered (treg_ce), not the OR of the cases
+        // above: its 256 flip-flops reach it through a global buffer.
+        if self.treg_ce.q.val() {
+            self.treg.d.next = self.treg_next.val();
+            if self.mul_start.val() {
+                self.treg.d.next = 0.into();
+            }
+        }
         if self.mul_start.val() {
-            self.treg.d.next = 0.into();
             self.ttop.d.next = 0.into();
         }
         // TEST's outcome sets the flag or raises an error bit.
@@ -1740,6 +1771,12 @@ impl<
         // CSWAP with F set (F does not change from the cycle the decode is
         // registered until the instruction retires).
         self.cswf_r.d.next = (self.opk.val() == Op::Cswap) && self.flag.q.val();
+        // The s chain's next carry in, as its adder will take it (the ALU
+        // enabled, the borrow inverted when it subtracts): registered, so
+        // that the chain starts at a flip-flop.
+        self.cin1_r.d.next = self.in_stream.d.val()
+            && !self.tvs_r.d.val()
+            && (self.c1.d.val() ^ !self.add_r.d.val());
         self.modv.next = self.c_p.val();
         if self.modn.val() {
             self.modv.next = self.c_n.val();
@@ -2070,6 +2107,16 @@ impl<
             && (!self.lastc.d.val() || (!self.modn_r.d.val() && !self.pass15.d.val()));
         self.prc_r.d.next = self.in_passr.d.val() && !self.pass15.d.val();
         self.ms_r.d.next = (self.phase.d.val() == Phase::Start) && (self.opk_r.d.val() == Op::Mul);
+        // Treg's enable, likewise (the cases that set treg_next, and MUL's
+        // Start).
+        self.treg_ce.d.next = (self.state.d.val() == EngState::Exec)
+            && ((self.phase.d.val() == Phase::WriteA)
+                || (self.phase.d.val() == Phase::WriteB)
+                || (self.phase.d.val() == Phase::Pass)
+                || (self.phase.d.val() == Phase::PassR)
+                || ((self.phase.d.val() == Phase::Stream)
+                    && (self.addsub_r.d.val() || (self.opk_r.d.val() == Op::Cswap)))
+                || self.ms_r.d.val());
 
         // ---- Outputs ----
         self.host_rdata.next = self.rf.rdata_a.val();

@@ -4,9 +4,11 @@
 //! from the final carries (see `scu_model::field`). TEST uses the s chain of
 //! SUB for a < b and the row equality for a == b; TEST against the modulus
 //! disables the ALU and adds (its t chain is then a - m) and compares a
-//! with `eq_b`, the modulus row. While disabled, b and the s chain's carry
-//! in count as zero, so s = a and the s chain's raw carry out is 0; b
-//! meets one LUT before the chain.
+//! with `eq_b`, the modulus row. While disabled, b counts as zero and the
+//! engine gives the s chain no carry in, so s = a and the s chain's raw
+//! carry out is 0; b meets one LUT before the chain. The s chain's carry in
+//! comes as its adder takes it (`c1_chain`), from a flip-flop: the row
+//! ALU's worst path starts there, so no LUT stands before the chain.
 //! The engine's write takes P on `take`, which the t chain forms in two
 //! bits above the row from both raw carries, so that they reach the
 //! write data through one LUT.
@@ -29,8 +31,9 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     pub sub: Signal<In, Bit>,
     /// Enabled (otherwise s = a and the s chain's raw carry out is 0).
     pub en: Signal<In, Bit>,
-    /// Carry (ADD) or borrow (SUB) into the s chain.
-    pub c1_in: Signal<In, Bit>,
+    /// The s chain's carry in as its adder takes it: 0 when disabled, else
+    /// the carry (ADD) or the inverted borrow (SUB) into the chain.
+    pub c1_chain: Signal<In, Bit>,
     /// Borrow (ADD) or carry (SUB) into the t chain.
     pub c2_in: Signal<In, Bit>,
     /// The t chain's raw carry counts in `take` (ADD streaming).
@@ -56,7 +59,6 @@ pub struct RowAlu<const RB: usize, const RSW: usize> {
     bx: Signal<Local, Bits<RB>>,
     bx_kept: Keep<Bits<RB>>,
     mx: Signal<Local, Bits<RB>>,
-    cin1: Signal<Local, Bit>,
     cin2: Signal<Local, Bit>,
     one: Constant<Bits<RSW>>,
     cout_pos: Constant<Bits<16>>,
@@ -76,7 +78,7 @@ impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
             eq_b: Default::default(),
             sub: Default::default(),
             en: Default::default(),
-            c1_in: Default::default(),
+            c1_chain: Default::default(),
             c2_in: Default::default(),
             add_take: Default::default(),
             s: Default::default(),
@@ -92,7 +94,6 @@ impl<const RB: usize, const RSW: usize> RowAlu<RB, RSW> {
             bx: Default::default(),
             bx_kept: Default::default(),
             mx: Default::default(),
-            cin1: Default::default(),
             cin2: Default::default(),
             one: Constant::new(1u64.into()),
             cout_pos: Constant::new(((RB + 1) as u64).into()),
@@ -110,23 +111,20 @@ impl<const RB: usize, const RSW: usize> Logic for RowAlu<RB, RSW> {
         // = x + !y + !c), so that synthesis builds one carry chain per chain.
         self.bx.next = self.b.val();
         self.mx.next = !self.m.val();
-        self.cin1.next = self.c1_in.val();
         self.cin2.next = !self.c2_in.val();
         if self.sub.val() {
             self.bx.next = !self.b.val();
             self.mx.next = self.m.val();
-            self.cin1.next = !self.c1_in.val();
             self.cin2.next = self.c2_in.val();
         }
         if !self.en.val() {
             self.bx.next = 0.into();
-            self.cin1.next = false;
         }
         // One LUT level from the register file to the chain.
         self.bx_kept.d.next = self.bx.val();
         self.sfull.next = ((bit_cast::<RSW, RB>(self.a.val()) << 1) | self.one.val())
             + ((bit_cast::<RSW, RB>(self.bx_kept.q.val()) << 1)
-                | bit_cast::<RSW, 1>(self.cin1.val().into()));
+                | bit_cast::<RSW, 1>(self.c1_chain.val().into()));
         self.s.next = self.sfull.val().get_bits::<RB>(1);
         // A carry out of an addition; a borrow (no carry) out of a subtraction.
         self.c1_raw.next = self.sfull.val().get_bit(self.cout_pos.val().index());

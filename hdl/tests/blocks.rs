@@ -49,7 +49,8 @@ fn row_alu(
     alu.b.next = bits128(b);
     alu.m.next = bits128(m);
     alu.eq_b.next = bits128(e);
-    alu.c1_in.next = c1;
+    // The s chain's carry in as the engine registers it for the adder.
+    alu.c1_chain.next = en && (c1 ^ sub);
     alu.c2_in.next = c2;
     alu.sub.next = sub;
     alu.en.next = en;
